@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Throw-away one-node Ceph RADOS Gateway: a real S3 server (checks SigV4) for tests.
+#
+#   scripts/s3-test-server.sh install       # apt-get radosgw & co. unless radosgw is on PATH
+#   eval "$(scripts/s3-test-server.sh start [DIR])"   # exports S3_TEST_* (stdout has nothing else)
+#   scripts/s3-test-server.sh stop "$S3_TEST_DIR"      # kill -9 our pids, rm -rf DIR
+#
+# Env: S3_TEST_PORT (S3, default 17480), S3_TEST_MON_PORT (default 16789): if unset, the
+# first free port from the default up is taken, so instances can run side by side; if set,
+# a busy port is an error. S3_TEST_TIMEOUT (s, default 30). S3_TEST_BLUESTORE=1 stores
+# objects in a sparse file (S3_TEST_BLUESTORE_BYTES, default 20 GiB) instead of RAM.
+#
+# Shape: 1 monitor + 1 OSD + radosgw on 127.0.0.1, no cephx, no mgr, logs in DIR/log.
+# Up in ~1.3 s; the ceph.conf written below says why each non-default setting is there.
+# Gotchas of radosgw 16.2 that tests must live with:
+#  - `radosgw` exits 0 when it daemonizes even if it dies right after, and writes no pid
+#    file with -f; so it runs with -f in the background, we keep $!, and poll HTTP.
+#  - region: SigV4 is checked against whatever region the client signs with; we announce
+#    us-east-1. The zonegroup's api_name is "default", so a CreateBucket that sends a
+#    LocationConstraint (other than "default") fails; us-east-1 clients send none.
+#  - AWS SDK v3: set requestChecksumCalculation: "WHEN_REQUIRED", or a streamed PutObject
+#    (aws-chunked with trailing checksum) gets 411; CompleteMultipartUpload returns an
+#    empty <ETag>. Use forcePathStyle: true (no rgw_dns_name, so only path-style works,
+#    presigned URLs included).
+#  - memstore keeps objects in RAM (~2x their size); use S3_TEST_BLUESTORE=1 for big ones.
+#  - stop uses SIGKILL: on SIGTERM the memstore OSD would first write every object to DIR.
+set -euo pipefail
+unset CEPH_ARGS CEPH_CONF
+
+log() { printf 's3-test-server: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+install() {
+  command -v radosgw >/dev/null 2>&1 && return 0
+  log "installing radosgw ceph-mon ceph-osd ceph-common with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Use-Pty=0 radosgw ceph-mon ceph-osd ceph-common </dev/null >&2
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# pick_port EXPLICIT DEFAULT: honour an explicit port, else the first free one from DEFAULT.
+pick_port() {
+  local p
+  if [ -n "$1" ]; then port_busy "$1" && die "port $1 is already in use"; echo "$1"; return; fi
+  for ((p = $2; p < $2 + 200; p++)); do port_busy "$p" || { echo "$p"; return; }; done
+  die "no free port in $2..$(($2 + 199))"
+}
+# alive PID: running and not a zombie (nobody may reap daemons whose parent has exited).
+alive() { local s; read -r _ _ s _ <"/proc/$1/stat" 2>/dev/null && [ "$s" != Z ]; }
+# s3_up PORT: radosgw answers an anonymous ListBuckets with 200 (no curl needed).
+s3_up() {
+  local line
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+  printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  read -r -t 2 line <&3 || true
+  exec 3<&-
+  [[ "$line" == HTTP/1.?\ 200* ]]
+}
+
+start() {
+  install
+  command -v radosgw >/dev/null 2>&1 || die "radosgw not found after install"
+  local dir=${1:-} created=0 pids=() timeout=${S3_TEST_TIMEOUT:-30}
+  if [ -z "$dir" ]; then
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/s3-test.XXXXXX"); created=1
+  else
+    mkdir -p "$dir"; [ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
+  fi
+  dir=$(cd "$dir" && pwd)
+  mkdir -p "$dir"/{mon,osd,log,run,crash}
+  # On any failure: show the log tails, kill what we started, drop a dir we made.
+  trap 'rc=$?; if [ $rc != 0 ]; then
+      log "start failed (exit $rc); log tails from $dir/log:"
+      for f in "$dir"/log/*; do [ -s "$f" ] && { echo "==> $f <=="; tail -n 25 "$f"; }; done >&2
+      [ ${#pids[@]} = 0 ] || kill -9 "${pids[@]}" 2>/dev/null || true
+      [ $created = 0 ] || rm -rf "$dir"; fi' EXIT
+
+  # Serialise port picking until our ports are bound, so parallel starts don't collide.
+  # Daemons get 9>&- so they don't inherit (and hold) the lock.
+  exec 9>>"${TMPDIR:-/tmp}/s3-test-server.$(id -u).lock"
+  flock -w 120 9 || die "could not get the port lock"
+  local port mon_port
+  port=$(pick_port "${S3_TEST_PORT:-}" 17480)
+  mon_port=$(pick_port "${S3_TEST_MON_PORT:-}" 16789)
+
+  local fsid osd_uuid conf=$dir/ceph.conf store
+  fsid=$(uuidgen); osd_uuid=$(uuidgen)
+  if [ "${S3_TEST_BLUESTORE:-0}" = 1 ]; then
+    # The block file lives outside osd_data: it is created sparse at mkfs; small caches
+    # keep the OSD near memstore's footprint.
+    store="osd_objectstore = bluestore
+bluestore_block_path = $dir/bluestore.img
+bluestore_block_create = true
+bluestore_block_size = ${S3_TEST_BLUESTORE_BYTES:-21474836480}
+bluestore_cache_autotune = false
+bluestore_cache_size = 67108864
+osd_memory_target = 536870912"
+  else
+    # RAM only (~2x object size); "capacity" is what the OSD reports, not a reservation.
+    store="osd_objectstore = memstore
+memstore_device_bytes = 4294967296"
+  fi
+  cat >"$conf" <<EOF
+[global]
+fsid = $fsid
+# msgr2 only, on a high port, loopback only: keeps clear of a real cluster's 3300/6789.
+mon_host = v2:127.0.0.1:$mon_port
+public_addr = 127.0.0.1
+ms_bind_msgr1 = false
+# No cephx: no keyrings to create or distribute (see ms_mon_client_mode below).
+auth_cluster_required = none
+auth_service_required = none
+auth_client_required = none
+# Everything under DIR: nothing in /var/log/ceph, /var/run/ceph or /var/lib/ceph.
+run_dir = $dir/run
+admin_socket = $dir/run/\$name.\$pid.asok
+log_file = $dir/log/\$name.log
+mon_cluster_log_file = default=$dir/log/\$channel.log cluster=$dir/log/cluster.log
+crash_dir = $dir/crash
+# One OSD: pools of size 1, few PGs, and no mgr to run the autoscaler anyway.
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+mon_allow_pool_size_one = true
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+osd_pool_default_pg_autoscale_mode = off
+mon_max_pg_per_osd = 1000
+[mon]
+mon_data = $dir/mon
+# The monitor shuts itself down when its disk is <5% free; CI disks often are.
+mon_data_avail_crit = 1
+# Commit map changes at once instead of batching for 1 s: start ~8 s -> ~1.3 s.
+paxos_propose_interval = 0.01
+paxos_min_wait = 0.01
+# Each pool create would fork a CRUSH self-test (~80 ms); one OSD, nothing to test.
+mon_osd_crush_smoke_test = false
+[osd]
+osd_data = $dir/osd
+$store
+[client]
+# Without cephx the mon client must still pick a msgr2 mode it shares with the mon, or
+# radosgw hangs 300 s on "failed to fetch mon config".
+ms_mon_client_mode = crc
+# radosgw-admin may start before the new OSD is marked up; its ops then wait for a newer
+# osdmap, which the client only asks for on its tick (default 5 s): a 1-in-3 +5 s start.
+objecter_tick_interval = 0.1
+[client.rgw]
+rgw_frontends = beast endpoint=127.0.0.1:$port
+# Lifecycle "days" last 10 s, so expiration rules can be tested.
+rgw_lc_debug_interval = 10
+EOF
+
+  monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap" >"$dir/log/setup.out" 2>&1
+  ceph-mon -c "$conf" -i a --mkfs --monmap "$dir/monmap" >>"$dir/log/setup.out" 2>&1
+  ceph-mon -c "$conf" -i a -f </dev/null >"$dir/log/mon.out" 2>&1 9>&- &
+  pids+=($!); echo $! >>"$dir/pids"
+  timeout "$timeout" ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" \
+    >"$dir/log/osd-mkfs.out" 2>&1 9>&- &
+  local mkfs_pid=$!
+  # One ceph CLI session for all of it (each `ceph` run costs ~0.4 s of Python startup).
+  # Pre-creating the rgw pools saves ~4 s of radosgw creating them one by one, and 2 s
+  # on the first CreateBucket.
+  {
+    echo "osd new $osd_uuid 0"
+    for pool in .rgw.root default.rgw.control default.rgw.meta default.rgw.log \
+      default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
+      echo "osd pool create $pool 8"
+      echo "osd pool application enable $pool rgw"
+    done
+  } | timeout "$timeout" ceph -c "$conf" >>"$dir/log/setup.out" 2>&1 9>&-
+  wait "$mkfs_pid" || die "ceph-osd --mkfs failed"
+  ceph-osd -c "$conf" -i 0 -f </dev/null >"$dir/log/osd.out" 2>&1 9>&- &
+  pids+=($!); echo $! >>"$dir/pids"
+
+  local ak sk
+  ak=$(od -An -N10 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+  sk=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
+  # The user is created before radosgw starts: radosgw-admin notifies running gateways
+  # of the change, and a gateway still starting up can leave that notify hanging ~5 s.
+  timeout "$timeout" radosgw-admin -c "$conf" user create --uid=s3-test --display-name=s3-test \
+    --access-key="$ak" --secret-key="$sk" >>"$dir/log/setup.out" 2>&1 9>&-
+  radosgw -c "$conf" -n client.rgw -f </dev/null >"$dir/log/rgw.out" 2>&1 9>&- &
+  pids+=($!); echo $! >>"$dir/pids"
+
+  local deadline=$((SECONDS + timeout)) pid
+  until s3_up "$port"; do
+    for pid in "${pids[@]}"; do alive "$pid" || die "daemon with pid $pid exited early"; done
+    [ $SECONDS -lt $deadline ] || die "radosgw did not answer on port $port within ${timeout}s"
+    sleep 0.05
+  done
+  exec 9>&-
+  log "S3 up on http://127.0.0.1:$port (dir $dir)"
+  printf 'export %s=%q\n' S3_TEST_ENDPOINT "http://127.0.0.1:$port" S3_TEST_ACCESS_KEY "$ak" \
+    S3_TEST_SECRET_KEY "$sk" S3_TEST_REGION us-east-1 S3_TEST_DIR "$dir"
+  printf 'export S3_TEST_PIDS="%s"\n' "${pids[*]}"
+}
+
+stop() {
+  local dir=${1:-} pid pids=() i left=0
+  [ -n "$dir" ] || die "usage: $0 stop DIR"
+  [ -f "$dir/ceph.conf" ] && [ -f "$dir/pids" ] || die "$dir is not an s3-test-server dir"
+  dir=$(cd "$dir" && pwd)
+  for pid in $(cat "$dir/pids"); do
+    # Only kill a pid that is still one of ours (pids get reused).
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/ceph.conf"; then
+      kill -9 "$pid" 2>/dev/null || true; pids+=("$pid")
+    fi
+  done
+  for ((i = 0; i < 200; i++)); do
+    left=0
+    for pid in "${pids[@]}"; do alive "$pid" && left=1; done
+    [ $left = 0 ] && break
+    sleep 0.05
+  done
+  [ $left = 0 ] || die "pids ${pids[*]} still alive 10 s after SIGKILL"
+  rm -rf "$dir"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start "${2:-}" ;;
+  stop) stop "${2:-}" ;;
+  *) echo "usage: $0 install | start [DIR] | stop DIR" >&2; exit 2 ;;
+esac

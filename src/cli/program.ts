@@ -1,0 +1,54 @@
+import { Command, InvalidArgumentError } from "commander";
+import { type Env, loadConfig } from "../config/load.js";
+import { migrate } from "./migrate.js";
+import { serve } from "./serve.js";
+import { token } from "./token.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("must be a whole number of seconds, at least 1");
+  return n;
+}
+
+/** The `stowage` command line. Config is read from `env` here, once, and passed down. */
+export function buildProgram(env: Env): Command {
+  const program = new Command("stowage")
+    .description("Direct-to-storage user media uploads: presign, verified confirm, quotas.")
+    .showHelpAfterError();
+
+  program
+    .command("serve")
+    .description("Start the HTTP service (runs migrations first on the embedded default).")
+    .option("--host <host>", "address to listen on (STOWAGE_HOST)")
+    .option("--port <port>", "port to listen on (STOWAGE_PORT)")
+    .action(async (options: { host?: string; port?: string }) => {
+      const overrides = {
+        ...(options.host === undefined ? {} : { STOWAGE_HOST: options.host }),
+        ...(options.port === undefined ? {} : { STOWAGE_PORT: options.port }),
+      };
+      await serve(loadConfig({ ...env, ...overrides }));
+    });
+
+  program
+    .command("migrate")
+    .description("Apply database migrations and exit.")
+    .action(async () => migrate(loadConfig(env)));
+
+  program
+    .command("token")
+    .description("Mint a bearer token for local trying (needs a local secret, not a JWKS URL).")
+    .requiredOption("--user <id>", "the user the token is for (its subject)")
+    .option(
+      "--role <role>",
+      "a role to grant; repeat for more",
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
+    .option("--ttl <seconds>", "lifetime in seconds", positiveInt, 3600)
+    .action(async (options: { user: string; role: string[]; ttl: number }) =>
+      token(loadConfig(env), options),
+    );
+
+  return program;
+}

@@ -1,0 +1,42 @@
+import type { Config } from "../config/schema.js";
+import { createLogger } from "../logger.js";
+import { createRuntime } from "../runtime.js";
+
+/** `stowage serve`: start the HTTP service and stop cleanly on SIGINT/SIGTERM. */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  for (const file of config.generatedSecretFiles) {
+    logger.warn({ file }, "generated a local secret; set it through the environment in production");
+  }
+  const runtime = await createRuntime(config, logger);
+  const address = await runtime.app.listen({ host: config.host, port: config.port });
+  const lines = [
+    "",
+    `  Stowage is listening on ${address}`,
+    `  Public base URL:   ${config.baseUrl}`,
+    `  Objects:           ${config.dataDir}/storage`,
+    `  Metadata:          ${config.database.file}`,
+    config.jwt.kind === "secret"
+      ? "  Get a token:       npm run -s stowage -- token --user alice"
+      : `  Tokens come from:  ${config.jwt.jwksUrl}`,
+    `  Try it:            curl -H "Authorization: Bearer $TOKEN" ${config.baseUrl}/v1/quota`,
+    "",
+  ];
+  process.stderr.write(`${lines.join("\n")}\n`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, "shutting down");
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}

@@ -1,0 +1,26 @@
+import { mintToken } from "../auth/jwt.js";
+import type { Config } from "../config/schema.js";
+
+export interface TokenOptions {
+  user: string;
+  role: string[];
+  ttl: number;
+}
+
+/** `stowage token`: mint a bearer token with the local secret, for trying Stowage out. */
+export async function token(config: Config, options: TokenOptions): Promise<void> {
+  if (config.jwt.kind !== "secret") {
+    throw new Error(
+      "Tokens can only be minted with a local secret; this instance verifies tokens from a JWKS URL.",
+    );
+  }
+  const jwt = await mintToken({
+    secret: config.jwt.secret,
+    subject: options.user,
+    expiresInSeconds: options.ttl,
+    roles: options.role,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  });
+  process.stdout.write(`${jwt}\n`);
+}

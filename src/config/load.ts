@@ -1,0 +1,221 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Value } from "typebox/value";
+import type { JwtConfig } from "../auth/jwt.js";
+import { ConfigError } from "../errors.js";
+import { BUILTIN_POLICIES } from "../policies/builtins.js";
+import { templateProblems } from "../policies/key-template.js";
+import { isMimeType, normalizeMimeType } from "../policies/mime.js";
+import type { Policy } from "../policies/policy.js";
+import {
+  type BucketConfig,
+  type Config,
+  type ConfigFile,
+  ConfigFileSchema,
+  DEFAULT_BUCKETS,
+} from "./schema.js";
+import { fileSecret } from "./secrets.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Reads the configuration once, from the environment and an optional JSON file, and validates
+ * all of it: the error lists every missing or bad setting, by name. Only entry points call this.
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const int = (
+    name: string,
+    fallback: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got '${raw}')`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
+      problems.push(`${name} must be an http(s) URL (got '${raw}')`);
+      return undefined;
+    }
+    return raw.replace(/\/+$/, "");
+  };
+
+  const host = env.STOWAGE_HOST || "127.0.0.1";
+  const port = int("STOWAGE_PORT", 8080, 0, 65535);
+  const baseUrl =
+    url("STOWAGE_BASE_URL") ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const dataDir = resolve(cwd, env.STOWAGE_DATA_DIR || ".stowage-data");
+  const production = env.NODE_ENV === "production";
+  const generatedSecretFiles: string[] = [];
+
+  const secret = (name: string, fileName: string): string => {
+    const value = env[name];
+    if (value !== undefined && value !== "") {
+      if (value.length < MIN_SECRET_LENGTH)
+        problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+      return value;
+    }
+    if (production) {
+      problems.push(`${name} is required when NODE_ENV=production`);
+      return "";
+    }
+    const path = join(dataDir, fileName);
+    const found = fileSecret(path);
+    if (found.created) generatedSecretFiles.push(path);
+    return found.value;
+  };
+
+  const jwksUrl = url("STOWAGE_JWT_JWKS_URL");
+  const issuer = env.STOWAGE_JWT_ISSUER || undefined;
+  const audience = env.STOWAGE_JWT_AUDIENCE || undefined;
+  if (jwksUrl !== undefined && env.STOWAGE_JWT_SECRET) {
+    problems.push("set only one of STOWAGE_JWT_SECRET and STOWAGE_JWT_JWKS_URL");
+  }
+  const jwt: JwtConfig =
+    jwksUrl !== undefined
+      ? { kind: "jwks", jwksUrl, issuer, audience }
+      : { kind: "secret", secret: secret("STOWAGE_JWT_SECRET", "jwt-secret"), issuer, audience };
+
+  const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, cwd, problems);
+  const logLevel = (env.LOG_LEVEL || "info") as Config["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+
+  const configFile = resolveConfigFile(env.STOWAGE_CONFIG_FILE, cwd, problems);
+  const file = configFile === undefined ? {} : readConfigFile(configFile, problems);
+  const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL"));
+  const policies = mergePolicies(file, buckets, problems);
+
+  const config: Config = {
+    host,
+    port,
+    baseUrl,
+    dataDir,
+    database,
+    jwt,
+    signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret"),
+    defaultQuotaBytes: int("STOWAGE_DEFAULT_QUOTA_BYTES", 100 * 1024 * 1024, 0),
+    downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),
+    logLevel,
+    buckets,
+    policies,
+    configFile,
+    generatedSecretFiles,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The configuration with every secret replaced, for logs and `--print-config`. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const jwt = config.jwt.kind === "secret" ? { ...config.jwt, secret: "[redacted]" } : config.jwt;
+  return { ...config, jwt, signingSecret: "[redacted]" };
+}
+
+function parseDatabaseUrl(
+  raw: string | undefined,
+  dataDir: string,
+  cwd: string,
+  problems: string[],
+) {
+  if (raw === undefined || raw === "")
+    return { kind: "sqlite" as const, file: join(dataDir, "stowage.db") };
+  if (raw.startsWith("sqlite:")) {
+    const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "")
+      problems.push("DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/stowage.db");
+    return { kind: "sqlite" as const, file: path === ":memory:" ? path : resolve(cwd, path) };
+  }
+  problems.push(
+    "DATABASE_URL must be a sqlite: URL (e.g. sqlite:./data/stowage.db); PostgreSQL is not supported yet",
+  );
+  return { kind: "sqlite" as const, file: "" };
+}
+
+function resolveConfigFile(
+  raw: string | undefined,
+  cwd: string,
+  problems: string[],
+): string | undefined {
+  if (raw !== undefined && raw !== "") {
+    const path = resolve(cwd, raw);
+    if (!existsSync(path)) problems.push(`STOWAGE_CONFIG_FILE: ${path} does not exist`);
+    return path;
+  }
+  const fallback = resolve(cwd, "stowage.config.json");
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+function readConfigFile(path: string, problems: string[]): ConfigFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    problems.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return {};
+  }
+  const errors = Value.Errors(ConfigFileSchema, data).filter((e) => e.keyword !== "boolean");
+  for (const error of errors)
+    problems.push(`${path}: ${error.instancePath || "/"} ${error.message}`);
+  return errors.length === 0 ? (data as ConfigFile) : {};
+}
+
+function mergeBuckets(
+  file: ConfigFile,
+  publicBaseUrl: string | undefined,
+): Record<string, BucketConfig> {
+  const buckets: Record<string, BucketConfig> = { ...DEFAULT_BUCKETS, ...file.buckets };
+  const publicBucket = buckets.public;
+  if (publicBaseUrl !== undefined && publicBucket !== undefined) {
+    buckets.public = { ...publicBucket, publicBaseUrl };
+  }
+  return buckets;
+}
+
+function mergePolicies(
+  file: ConfigFile,
+  buckets: Record<string, BucketConfig>,
+  problems: string[],
+): Policy[] {
+  const byType = new Map<string, Partial<Policy>>(BUILTIN_POLICIES.map((p) => [p.ownerType, p]));
+  for (const [ownerType, override] of Object.entries(file.policies ?? {})) {
+    byType.set(ownerType, { ...byType.get(ownerType), ...override, ownerType });
+  }
+  const policies: Policy[] = [];
+  for (const [ownerType, p] of byType) {
+    const where = `policy '${ownerType}'`;
+    const missing = (
+      ["allowedTypes", "maxBytes", "urlTtlSeconds", "keyTemplate", "bucket", "visibility"] as const
+    ).filter((field) => p[field] === undefined);
+    if (missing.length > 0) {
+      problems.push(`${where} is missing ${missing.join(", ")}`);
+      continue;
+    }
+    const policy = { cacheControl: "private, max-age=86400", ...p, ownerType } as Policy;
+    const allowedTypes = policy.allowedTypes.map(normalizeMimeType);
+    for (const type of allowedTypes)
+      if (!isMimeType(type)) problems.push(`${where}: '${type}' is not a MIME type`);
+    for (const problem of templateProblems(policy.keyTemplate))
+      problems.push(`${where}: keyTemplate ${problem}`);
+    const bucket = buckets[policy.bucket];
+    if (bucket === undefined)
+      problems.push(`${where}: bucket '${policy.bucket}' is not configured`);
+    else if (policy.visibility === "public" && !bucket.public) {
+      problems.push(`${where} is public but bucket '${policy.bucket}' is not`);
+    }
+    policies.push({ ...policy, allowedTypes });
+  }
+  return policies;
+}

@@ -1,0 +1,76 @@
+import Type, { type Static } from "typebox";
+import type { JwtConfig } from "../auth/jwt.js";
+import type { Policy } from "../policies/policy.js";
+
+/** A policy as written in the config file: every field optional when overriding a built-in. */
+export const PolicyFileSchema = Type.Object(
+  {
+    allowedTypes: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    urlTtlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
+    keyTemplate: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    bucket: Type.Optional(Type.String()),
+    visibility: Type.Optional(Type.Union([Type.Literal("public"), Type.Literal("private")])),
+    cacheControl: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    allowedRoles: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const BucketFileSchema = Type.Object(
+  {
+    public: Type.Boolean(),
+    publicBaseUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The optional config file (`stowage.config.json`): owner-type policies and buckets, the
+ * structured settings that do not fit environment variables.
+ */
+export const ConfigFileSchema = Type.Object(
+  {
+    policies: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,63}$" }), PolicyFileSchema),
+    ),
+    buckets: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }), BucketFileSchema),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export interface BucketConfig {
+  public: boolean;
+  publicBaseUrl?: string | undefined;
+}
+
+/** The whole validated configuration. Built once by `loadConfig`; everything else takes it as data. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Externally reachable URL of this instance (local storage URLs point here). */
+  baseUrl: string;
+  dataDir: string;
+  database: { kind: "sqlite"; file: string };
+  jwt: JwtConfig;
+  signingSecret: string;
+  defaultQuotaBytes: number;
+  downloadTtlSeconds: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  buckets: Record<string, BucketConfig>;
+  policies: Policy[];
+  /** Where the config file came from, if any. */
+  configFile: string | undefined;
+  /** Secrets generated on this start for local use (never their values). */
+  generatedSecretFiles: string[];
+}
+
+/** Built-in buckets: one public (avatars), one private, one for compliance records. */
+export const DEFAULT_BUCKETS: Record<string, BucketConfig> = {
+  public: { public: true },
+  private: { public: false },
+  compliance: { public: false },
+};

@@ -1,0 +1,11 @@
+import { callerOf } from "../auth.js";
+import type { App, HttpDeps } from "../types.js";
+import { UploadIdParams } from "./schemas.js";
+
+/** `DELETE /v1/uploads/{id}`: delete the object and give its bytes back to the quota. */
+export function registerDeleteUpload(app: App, deps: HttpDeps): void {
+  app.delete("/v1/uploads/:id", { schema: { params: UploadIdParams } }, async (request, reply) => {
+    await deps.service.remove(callerOf(request), request.params.id);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,116 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import rangeParser from "range-parser";
+import Type from "typebox";
+import { StowageError } from "../../errors.js";
+import type { LocalDriver } from "../../storage/local/local-driver.js";
+import type { App } from "../types.js";
+
+const Params = Type.Object({
+  bucket: Type.String({ maxLength: 63 }),
+  "*": Type.String({ maxLength: 1024 }),
+});
+const Query = Type.Record(Type.String(), Type.String());
+const DEFAULT_CACHE_CONTROL = "max-age=86400";
+
+/**
+ * `PUT|GET|HEAD /storage/{bucket}/{key}`: the object endpoint of the local driver, standing in
+ * for an S3 bucket. Uploads arrive here directly from clients with a signed URL; the bytes are
+ * streamed to disk, never buffered. Served objects carry `nosniff` and a sandboxing CSP so an
+ * uploaded file can never run script on this origin.
+ */
+export function registerLocalObjects(app: App, driver: LocalDriver): void {
+  void app.register(async (plugin) => {
+    const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    // Take the body as the raw stream, whatever its type: the driver checks it against the signature.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
+
+    scope.put(
+      "/storage/:bucket/*",
+      { schema: { params: Params, querystring: Query } },
+      async (request, reply) => {
+        const { bucket, "*": key } = request.params;
+        const length = request.headers["content-length"];
+        if (request.headers["transfer-encoding"] !== undefined && length === undefined) {
+          throw new StowageError(
+            "LENGTH_REQUIRED",
+            "Content-Length is required; chunked uploads are not accepted.",
+          );
+        }
+        const contentLength = length === undefined ? undefined : Number(length);
+        driver.authorize({
+          method: "PUT",
+          bucket,
+          key,
+          query: request.query,
+          contentType: request.headers["content-type"],
+          contentLength,
+          cacheControl: request.headers["cache-control"],
+        });
+        const stat = await driver.put({
+          bucket,
+          key,
+          body: request.raw,
+          contentType: request.headers["content-type"] ?? "application/octet-stream",
+          contentLength: contentLength ?? 0,
+          cacheControl: request.headers["cache-control"],
+        });
+        return reply.status(200).header("ETag", stat.etag).send();
+      },
+    );
+
+    scope.get(
+      "/storage/:bucket/*",
+      { schema: { params: Params, querystring: Query } },
+      async (request, reply) => {
+        const { bucket, "*": key } = request.params;
+        const { disposition } = driver.authorize({
+          method: "GET",
+          bucket,
+          key,
+          query: request.query,
+        });
+        const stat = await driver.stat({ bucket, key });
+        if (stat === undefined) throw new StowageError("NOT_FOUND", "No such object.");
+        void reply
+          .header("Content-Type", stat.contentType ?? "application/octet-stream")
+          .header(
+            "Cache-Control",
+            (await driver.cacheControlOf({ bucket, key })) ?? DEFAULT_CACHE_CONTROL,
+          )
+          .header("ETag", stat.etag)
+          .header("Last-Modified", stat.lastModified.toUTCString())
+          .header("Accept-Ranges", "bytes")
+          .header("X-Content-Type-Options", "nosniff")
+          .header("Content-Security-Policy", "default-src 'none'; sandbox");
+        if (disposition !== undefined) void reply.header("Content-Disposition", disposition);
+        if (request.headers["if-none-match"] === stat.etag) return reply.status(304).send();
+
+        const ranges =
+          request.headers.range === undefined
+            ? undefined
+            : rangeParser(stat.size, request.headers.range);
+        if (ranges === -1) {
+          return reply
+            .status(416)
+            .header("Content-Range", `bytes */${stat.size}`)
+            .send({
+              error: { code: "RANGE_NOT_SATISFIABLE", message: "The range is outside the object." },
+            });
+        }
+        // One range is served as 206; several (rare, multipart/byteranges) or a malformed header as the whole object.
+        const range = Array.isArray(ranges) && ranges.length === 1 ? ranges[0] : undefined;
+        if (range !== undefined && ranges !== -2) {
+          return reply
+            .status(206)
+            .header("Content-Range", `bytes ${range.start}-${range.end}/${stat.size}`)
+            .header("Content-Length", String(range.end - range.start + 1))
+            .send(driver.openRead({ bucket, key }, range));
+        }
+        return reply
+          .header("Content-Length", String(stat.size))
+          .send(driver.openRead({ bucket, key }));
+      },
+    );
+  });
+}

@@ -1,0 +1,31 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
+import type { TokenVerifier } from "../auth/jwt.js";
+import type { LocalDriver } from "../storage/local/local-driver.js";
+import type { Caller, UploadService } from "../uploads/service.js";
+
+/** The Fastify instance with TypeBox types, as every route file sees it. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What the HTTP layer needs; built by the composition root (`runtime.ts`). */
+export interface HttpDeps {
+  service: UploadService;
+  verifyToken: TokenVerifier;
+  /** Resolves when the database and storage answer; throws a StowageError when not. */
+  ready: () => Promise<void>;
+  /** Present when objects live on local disk and Stowage itself serves `/storage/`. */
+  localDriver?: LocalDriver | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller: Caller | undefined;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * An owner type's upload policy: what may be uploaded for it, where it goes, and who may use it.
+ * Policies are plain data, declared in the config file (merged over {@link BUILTIN_POLICIES})
+ * and validated once at start-up.
+ */
+export interface Policy {
+  /** The owner type this policy governs, e.g. `avatar`. */
+  readonly ownerType: string;
+  /** Allowed MIME types (lower-case, no parameters). The sniffed type must be one of these. */
+  readonly allowedTypes: readonly string[];
+  /** Largest accepted object, in bytes. */
+  readonly maxBytes: number;
+  /** Lifetime of the presigned upload URL, in seconds. */
+  readonly urlTtlSeconds: number;
+  /**
+   * Object key layout. Variables: `{userId}`, `{ownerId}`, `{id}`, `{ext}`, `{yyyy}`, `{mm}`, `{dd}`.
+   * @example "avatars/{userId}/{id}.{ext}"
+   */
+  readonly keyTemplate: string;
+  /** The bucket (a name from the storage config) objects of this type are stored in. */
+  readonly bucket: string;
+  /** Public objects get a CDN/public URL; private ones only short-lived signed URLs. */
+  readonly visibility: "public" | "private";
+  /** `Cache-Control` stored with the object and sent when it is served. */
+  readonly cacheControl: string;
+  /** JWT roles allowed to upload this type; absent means every authenticated user. */
+  readonly allowedRoles?: readonly string[];
+}
+
+/** Policies by owner type. */
+export type PolicySet = ReadonlyMap<string, Policy>;
+
+/** Whether a caller with the given roles may use the policy. */
+export function mayUse(policy: Policy, roles: readonly string[]): boolean {
+  if (policy.allowedRoles === undefined) return true;
+  return policy.allowedRoles.some((role) => roles.includes(role));
+}

@@ -1,0 +1,90 @@
+import type { Readable } from "node:stream";
+
+/**
+ * The storage contract: everything Stowage asks of an object store. Local disk, memory and
+ * S3-compatible services implement it; `test/contract/driver-contract.ts` checks any driver
+ * against it. Every method takes one options object; I/O methods accept an `AbortSignal`.
+ */
+export interface StorageDriver {
+  /** Short name for logs and errors, e.g. `local` or `s3`. */
+  readonly name: string;
+  /** Optional capabilities this driver offers (multipart, POST policies, …). */
+  readonly capabilities: ReadonlySet<StorageCapability>;
+
+  /**
+   * A URL the client PUTs the bytes to. The signature covers the bucket, key, `Content-Type`,
+   * the exact `Content-Length`, `Cache-Control` and the expiry, so the store itself refuses any
+   * other upload. The client must send exactly the returned `headers`.
+   */
+  presignPut(options: PresignPutOptions): Promise<PresignedRequest>;
+  /** A short-lived URL to download one object, optionally with a `Content-Disposition`. */
+  presignGet(options: PresignGetOptions): Promise<PresignedRequest>;
+  /** The unsigned public URL of an object in a public bucket (CDN or store), if it has one. */
+  publicUrl(options: ObjectRef): string | undefined;
+
+  /** Size, type and version tag of an object, or `undefined` when it does not exist. */
+  stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined>;
+  /** Up to `length` bytes from the start of an object (fewer if it is shorter). */
+  readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array>;
+  /** Streams an object into the store, server-side. Refuses to overwrite an existing key. */
+  put(options: PutOptions): Promise<ObjectStat>;
+  /** Deletes an object. Deleting a missing object is not an error. */
+  delete(options: ObjectRef & IoOptions): Promise<void>;
+  /** Every object under a prefix, in no particular order. */
+  list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo>;
+  /** Checks the store can be reached (for readiness probes). */
+  ping(options?: IoOptions): Promise<void>;
+}
+
+export type StorageCapability = "multipart" | "post-policy" | "conditional-write";
+
+export interface IoOptions {
+  signal?: AbortSignal;
+}
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+}
+
+export interface PresignPutOptions extends ObjectRef {
+  contentType: string;
+  contentLength: number;
+  cacheControl: string;
+  expiresInSeconds: number;
+}
+
+export interface PresignGetOptions extends ObjectRef {
+  expiresInSeconds: number;
+  /** Sent back as `Content-Disposition` by the store when the URL is used. */
+  contentDisposition?: string;
+}
+
+export interface PutOptions extends ObjectRef, IoOptions {
+  body: Readable;
+  contentType: string;
+  contentLength: number;
+  cacheControl?: string | undefined;
+}
+
+/** One presign result shape for every backend. */
+export interface PresignedRequest {
+  url: string;
+  method: "PUT" | "GET" | "POST";
+  /** Headers the client must send exactly as given. */
+  headers: Record<string, string>;
+  /** Form fields, for POST-policy uploads only. */
+  fields?: Record<string, string>;
+  expiresAt: Date;
+}
+
+export interface ObjectStat {
+  size: number;
+  contentType: string | undefined;
+  etag: string;
+  lastModified: Date;
+}
+
+export interface ObjectInfo extends ObjectStat {
+  key: string;
+}

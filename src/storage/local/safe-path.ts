@@ -1,0 +1,38 @@
+import { isAbsolute, join, relative, sep } from "node:path";
+import { StowageError } from "../../errors.js";
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const MAX_KEY_BYTES = 1024; // S3's limit, so a key valid here is valid there too.
+
+/** Throws unless `key` is a plain relative object key (no traversal, no control characters). */
+export function assertSafeKey(key: string): void {
+  const bad =
+    key.length === 0 ||
+    Buffer.byteLength(key) > MAX_KEY_BYTES ||
+    key.startsWith("/") ||
+    key.includes("\\") ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    /[\u0000-\u001f\u007f]/.test(key) ||
+    key.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
+  if (bad) throw new StowageError("NOT_FOUND", "No such object.");
+}
+
+export function assertSafeBucket(bucket: string): void {
+  if (!BUCKET.test(bucket)) throw new StowageError("NOT_FOUND", "No such bucket.");
+}
+
+/**
+ * The one place a bucket and key become a filesystem path. The key is checked segment by
+ * segment, and the joined path is checked again to lie inside `root`, so neither `..`,
+ * absolute paths nor odd separators can leave it.
+ */
+export function resolveInside(root: string, bucket: string, key: string, suffix = ""): string {
+  assertSafeBucket(bucket);
+  assertSafeKey(key);
+  const path = join(root, bucket, key) + suffix;
+  const rel = relative(root, path);
+  if (rel.startsWith(`..${sep}`) || rel === ".." || isAbsolute(rel)) {
+    throw new StowageError("NOT_FOUND", "No such object.");
+  }
+  return path;
+}

@@ -1,0 +1,39 @@
+import type { Generated } from "kysely";
+
+/**
+ * Table shapes as Kysely sees them. Times are epoch milliseconds and sizes are bytes, both
+ * stored as BIGINT so SQLite and PostgreSQL hold them identically.
+ */
+export interface Database {
+  uploads: UploadsTable;
+  quotas: QuotasTable;
+}
+
+export interface UploadsTable {
+  id: string;
+  user_id: string;
+  owner_type: string;
+  owner_id: string | null;
+  bucket: string;
+  key: string;
+  filename: string;
+  content_type: string;
+  declared_size: number;
+  size: number | null;
+  etag: string | null;
+  status: string;
+  reject_code: string | null;
+  reject_reason: string | null;
+  created_at: number;
+  expires_at: number;
+  confirmed_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface QuotasTable {
+  subject: string;
+  used_bytes: Generated<number>;
+  /** NULL: the configured default applies, so changing the default reaches everyone. */
+  limit_bytes: number | null;
+  updated_at: number;
+}

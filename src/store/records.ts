@@ -1,0 +1,48 @@
+/** The states an upload moves through; the allowed moves are in `uploads/lifecycle.ts`. */
+export const UPLOAD_STATUSES = ["pending", "confirmed", "rejected", "deleted", "expired"] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+/** One upload as the metadata store holds it. */
+export interface UploadRecord {
+  id: string;
+  userId: string;
+  ownerType: string;
+  ownerId: string | undefined;
+  bucket: string;
+  key: string;
+  /** The user's filename, sanitized; never part of a key or path. */
+  filename: string;
+  /** Declared at presign; confirmed by sniffing. */
+  contentType: string;
+  declaredSize: number;
+  /** Authoritative size from the store, set at confirm. */
+  size: number | undefined;
+  etag: string | undefined;
+  status: UploadStatus;
+  /** Error code and message of a rejection. */
+  rejectCode: string | undefined;
+  rejectReason: string | undefined;
+  createdAt: Date;
+  /** When the upload URL stops working. */
+  expiresAt: Date;
+  confirmedAt: Date | undefined;
+  deletedAt: Date | undefined;
+}
+
+export type NewUpload = Omit<
+  UploadRecord,
+  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt"
+>;
+
+/** A quota subject such as `user:alice` (later also `org:acme`). */
+export interface QuotaCharge {
+  subject: string;
+  /** Limit used when the subject has no limit of its own. */
+  defaultLimitBytes: number;
+}
+
+export interface QuotaUsage {
+  subject: string;
+  usedBytes: number;
+  limitBytes: number;
+}

@@ -1,0 +1,378 @@
+import contentDisposition from "content-disposition";
+import { v7 as uuidv7 } from "uuid";
+import { ERROR_STATUS, type ErrorCode, StowageError } from "../errors.js";
+import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
+import { extensionFor, normalizeMimeType } from "../policies/mime.js";
+import { mayUse, type Policy, type PolicySet } from "../policies/policy.js";
+import type { PresignedRequest, StorageDriver } from "../storage/driver.js";
+import type { QuotaCharge, UploadRecord } from "../store/records.js";
+import type { MetadataStore } from "../store/store.js";
+import { sanitizeFilename } from "./filename.js";
+import { sourcesOf } from "./lifecycle.js";
+import { SNIFF_BYTES, sniff } from "./sniff.js";
+import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
+
+/** Who is asking: the verified JWT subject and roles. */
+export interface Caller {
+  userId: string;
+  roles: readonly string[];
+}
+
+export interface UploadServiceOptions {
+  store: MetadataStore;
+  driver: StorageDriver;
+  policies: PolicySet;
+  /** Per-user limit for users without one of their own. */
+  defaultQuotaBytes: number;
+  /** Lifetime of download URLs for private objects. */
+  downloadTtlSeconds: number;
+  now?: () => Date;
+  /** Told about failures that are handled but worth an operator's eye (an object left behind). */
+  onWarning?: (message: string, context: Record<string, unknown>) => void;
+}
+
+export interface PresignInput {
+  ownerType: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  ownerId?: string | undefined;
+}
+
+export interface PresignAnswer extends PresignedRequest {
+  id: string;
+  key: string;
+}
+
+export interface ConfirmAnswer {
+  id: string;
+  status: "confirmed";
+  size: number;
+  contentType: string;
+  url: string;
+}
+
+/**
+ * The upload pipeline: presign → (client uploads to storage) → confirm → serve / delete.
+ * Composes the metadata store, the storage driver and the policies; knows nothing of HTTP.
+ */
+export class UploadService {
+  readonly #o: UploadServiceOptions;
+  readonly #now: () => Date;
+
+  constructor(options: UploadServiceOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Checks the request against the policy and quota, records a pending upload, signs a PUT. */
+  async presign(caller: Caller, input: PresignInput): Promise<PresignAnswer> {
+    const policy = this.#policy(input.ownerType);
+    if (!mayUse(policy, caller.roles)) {
+      throw new StowageError(
+        "FORBIDDEN",
+        `You may not upload files of owner type '${policy.ownerType}'.`,
+      );
+    }
+    const contentType = normalizeMimeType(input.contentType);
+    if (!policy.allowedTypes.includes(contentType)) {
+      throw new StowageError(
+        "CONTENT_TYPE_NOT_ALLOWED",
+        `${contentType} is not allowed for ${policy.ownerType}.`,
+        {
+          details: { contentType, allowedTypes: policy.allowedTypes },
+        },
+      );
+    }
+    if (input.size > policy.maxBytes) {
+      throw new StowageError(
+        "FILE_TOO_LARGE",
+        `The file is larger than ${policy.maxBytes} bytes.`,
+        {
+          details: { size: input.size, maxBytes: policy.maxBytes },
+        },
+      );
+    }
+    if (templateNeedsOwnerId(policy.keyTemplate) && input.ownerId === undefined) {
+      throw new StowageError(
+        "OWNER_ID_REQUIRED",
+        `Owner type '${policy.ownerType}' needs an ownerId.`,
+      );
+    }
+    // Early refusal only: the binding check is the atomic charge at confirm.
+    const usage = await this.#o.store.usage(this.#charge(caller));
+    if (usage.usedBytes + input.size > usage.limitBytes) throw quotaExceeded(usage, input.size);
+
+    const now = this.#now();
+    const id = uuidv7();
+    const key = renderKey(policy.keyTemplate, {
+      userId: caller.userId,
+      ownerId: input.ownerId,
+      id,
+      ext: extensionFor(contentType),
+      now,
+    });
+    const expiresAt = new Date(now.getTime() + policy.urlTtlSeconds * 1000);
+    await this.#o.store.insertUpload({
+      id,
+      userId: caller.userId,
+      ownerType: policy.ownerType,
+      ownerId: input.ownerId,
+      bucket: policy.bucket,
+      key,
+      filename: sanitizeFilename(input.filename),
+      contentType,
+      declaredSize: input.size,
+      createdAt: now,
+      expiresAt,
+    });
+    const signed = await this.#o.driver.presignPut({
+      bucket: policy.bucket,
+      key,
+      contentType,
+      contentLength: input.size,
+      cacheControl: policy.cacheControl,
+      expiresInSeconds: policy.urlTtlSeconds,
+    });
+    return { id, key, ...signed };
+  }
+
+  /**
+   * The server's verdict on an uploaded object: authoritative size from the store, sniffed
+   * type, then the quota charge in the same transaction that marks it confirmed. A refused
+   * object is deleted and the upload marked rejected. Confirming again answers the same.
+   */
+  async confirm(caller: Caller, id: string): Promise<ConfirmAnswer> {
+    const upload = await this.#own(caller, id);
+    if (upload.status !== "pending") return this.#settled(upload);
+    const policy = this.#policy(upload.ownerType);
+    const ref = { bucket: upload.bucket, key: upload.key };
+
+    const stat = await this.#o.driver.stat(ref);
+    if (stat === undefined) {
+      throw new StowageError(
+        "UPLOAD_NOT_FOUND",
+        "No object has been uploaded for this upload yet.",
+      );
+    }
+    if (stat.size !== upload.declaredSize) {
+      return this.#reject(
+        upload,
+        "SIZE_MISMATCH",
+        `The object has ${stat.size} bytes, not the declared ${upload.declaredSize}.`,
+      );
+    }
+    if (stat.size > policy.maxBytes) {
+      return this.#reject(
+        upload,
+        "FILE_TOO_LARGE",
+        `The file is larger than ${policy.maxBytes} bytes.`,
+      );
+    }
+    const verdict = await sniff(
+      await this.#o.driver.readHead({ ...ref, length: SNIFF_BYTES }),
+      upload.contentType,
+    );
+    if (!verdict.ok || !policy.allowedTypes.includes(upload.contentType)) {
+      const reason = verdict.ok ? `${upload.contentType} is no longer allowed` : verdict.reason;
+      return this.#reject(upload, "CONTENT_TYPE_MISMATCH", `Refused: ${reason}.`, {
+        declared: upload.contentType,
+        detected: verdict.detected ?? null,
+      });
+    }
+
+    const outcome = await this.#o.store.confirmUpload({
+      id: upload.id,
+      from: sourcesOf("confirmed"),
+      size: stat.size,
+      etag: stat.etag,
+      charges: [this.#charge(caller)],
+      now: this.#now(),
+    });
+    switch (outcome.kind) {
+      case "confirmed":
+        return this.#confirmAnswer(outcome.upload);
+      case "quota-exceeded": {
+        const error = quotaExceeded(outcome.usage, stat.size);
+        return this.#reject(upload, "QUOTA_EXCEEDED", error.message, error.details);
+      }
+      case "not-in-state":
+        // A concurrent confirm (or delete) got there first; answer what it decided.
+        if (outcome.upload === undefined) throw notFound();
+        return this.#settled(outcome.upload);
+    }
+  }
+
+  async get(caller: Caller, id: string): Promise<UploadView> {
+    return toView(await this.#own(caller, id));
+  }
+
+  async list(
+    caller: Caller,
+    query: { ownerType?: string | undefined; cursor?: string | undefined; limit: number },
+  ): Promise<{ items: UploadView[]; nextCursor: string | null }> {
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && before === undefined) {
+      throw new StowageError("INVALID_REQUEST", "The cursor is not valid.", {
+        details: { field: "cursor" },
+      });
+    }
+    const rows = await this.#o.store.listUploads({
+      userId: caller.userId,
+      ownerType: query.ownerType,
+      before,
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toView),
+      nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.id) : null,
+    };
+  }
+
+  /** Deletes the upload and its object and gives its bytes back. Deleting twice is harmless. */
+  async remove(caller: Caller, id: string): Promise<void> {
+    const upload = await this.#own(caller, id);
+    if (upload.status === "deleted") return;
+    const deleted = await this.#o.store.deleteUpload({
+      id: upload.id,
+      from: sourcesOf("deleted"),
+      refund: [this.#charge(caller).subject],
+      now: this.#now(),
+    });
+    if (deleted === undefined) {
+      const current = await this.#o.store.findUpload(upload.id);
+      if (current?.status === "deleted") return;
+      throw new StowageError("UPLOAD_GONE", "This upload has already expired.");
+    }
+    await this.#deleteObject(upload);
+  }
+
+  /** A short-lived URL to download a confirmed upload under its original filename. */
+  async download(caller: Caller, id: string): Promise<{ url: string; expiresAt: Date }> {
+    const upload = await this.#own(caller, id);
+    if (upload.status !== "confirmed") {
+      throw new StowageError(
+        "UPLOAD_NOT_CONFIRMED",
+        `This upload is ${upload.status}, not confirmed.`,
+      );
+    }
+    const signed = await this.#signedGet(upload);
+    return { url: signed.url, expiresAt: signed.expiresAt };
+  }
+
+  async quota(caller: Caller): Promise<{ usedBytes: number; limitBytes: number }> {
+    const usage = await this.#o.store.usage(this.#charge(caller));
+    return { usedBytes: usage.usedBytes, limitBytes: usage.limitBytes };
+  }
+
+  #policy(ownerType: string): Policy {
+    const policy = this.#o.policies.get(ownerType);
+    if (policy === undefined) {
+      throw new StowageError("UNKNOWN_OWNER_TYPE", `Unknown owner type '${ownerType}'.`, {
+        details: { ownerTypes: [...this.#o.policies.keys()] },
+      });
+    }
+    return policy;
+  }
+
+  #charge(caller: Caller): QuotaCharge {
+    return { subject: `user:${caller.userId}`, defaultLimitBytes: this.#o.defaultQuotaBytes };
+  }
+
+  /** The caller's own upload; anyone else's is indistinguishable from a missing one (404). */
+  async #own(caller: Caller, id: string): Promise<UploadRecord> {
+    const upload = await this.#o.store.findUpload(id);
+    if (upload === undefined || upload.userId !== caller.userId) throw notFound();
+    return upload;
+  }
+
+  /** The answer for an upload that is no longer pending: the same result as the first time. */
+  async #settled(upload: UploadRecord): Promise<ConfirmAnswer> {
+    switch (upload.status) {
+      case "confirmed":
+        return this.#confirmAnswer(upload);
+      case "rejected": {
+        const code = upload.rejectCode ?? "";
+        throw new StowageError(
+          code in ERROR_STATUS ? (code as ErrorCode) : "UPLOAD_NOT_PENDING",
+          upload.rejectReason ?? "This upload was rejected.",
+          { details: { status: "rejected" } },
+        );
+      }
+      default:
+        throw new StowageError("UPLOAD_GONE", `This upload is ${upload.status}.`);
+    }
+  }
+
+  async #reject(
+    upload: UploadRecord,
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ): Promise<ConfirmAnswer> {
+    const rejected = await this.#o.store.rejectUpload({
+      id: upload.id,
+      from: sourcesOf("rejected"),
+      code,
+      reason: message,
+    });
+    if (rejected === undefined) {
+      // Another request settled it first; its verdict stands and its object must stay.
+      const current = await this.#o.store.findUpload(upload.id);
+      if (current === undefined) throw notFound();
+      return this.#settled(current);
+    }
+    await this.#deleteObject(upload);
+    throw new StowageError(code, message, details === undefined ? {} : { details });
+  }
+
+  async #deleteObject(upload: UploadRecord): Promise<void> {
+    try {
+      await this.#o.driver.delete({ bucket: upload.bucket, key: upload.key });
+    } catch (error) {
+      // The row already says the object is gone; the orphan sweep removes what is left.
+      this.#o.onWarning?.("object delete failed; left for the orphan sweep", {
+        uploadId: upload.id,
+        key: upload.key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  async #confirmAnswer(upload: UploadRecord): Promise<ConfirmAnswer> {
+    const policy = this.#o.policies.get(upload.ownerType);
+    const ref = { bucket: upload.bucket, key: upload.key };
+    const publicUrl = policy?.visibility === "public" ? this.#o.driver.publicUrl(ref) : undefined;
+    return {
+      id: upload.id,
+      status: "confirmed",
+      size: upload.size ?? upload.declaredSize,
+      contentType: upload.contentType,
+      url: publicUrl ?? (await this.#signedGet(upload)).url,
+    };
+  }
+
+  #signedGet(upload: UploadRecord): Promise<PresignedRequest> {
+    return this.#o.driver.presignGet({
+      bucket: upload.bucket,
+      key: upload.key,
+      expiresInSeconds: this.#o.downloadTtlSeconds,
+      contentDisposition: contentDisposition(upload.filename),
+    });
+  }
+}
+
+function notFound(): StowageError {
+  return new StowageError("NOT_FOUND", "No such upload.");
+}
+
+function quotaExceeded(
+  usage: { usedBytes: number; limitBytes: number },
+  rejectedBytes: number,
+): StowageError {
+  return new StowageError("QUOTA_EXCEEDED", "This upload would exceed your storage quota.", {
+    details: { usedBytes: usage.usedBytes, limitBytes: usage.limitBytes, rejectedBytes },
+  });
+}

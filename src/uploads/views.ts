@@ -1,0 +1,47 @@
+import type { UploadRecord } from "../store/records.js";
+
+/** An upload as the API shows it to its owner. */
+export interface UploadView {
+  id: string;
+  ownerType: string;
+  ownerId?: string;
+  key: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  status: UploadRecord["status"];
+  createdAt: string;
+  expiresAt: string;
+  confirmedAt?: string;
+  rejection?: { code: string; reason: string };
+}
+
+export function toView(upload: UploadRecord): UploadView {
+  const view: UploadView = {
+    id: upload.id,
+    ownerType: upload.ownerType,
+    key: upload.key,
+    filename: upload.filename,
+    contentType: upload.contentType,
+    size: upload.size ?? upload.declaredSize,
+    status: upload.status,
+    createdAt: upload.createdAt.toISOString(),
+    expiresAt: upload.expiresAt.toISOString(),
+  };
+  if (upload.ownerId !== undefined) view.ownerId = upload.ownerId;
+  if (upload.confirmedAt !== undefined) view.confirmedAt = upload.confirmedAt.toISOString();
+  if (upload.rejectCode !== undefined) {
+    view.rejection = { code: upload.rejectCode, reason: upload.rejectReason ?? "" };
+  }
+  return view;
+}
+
+/** Opaque list cursors: the id of the last upload shown. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(id).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  const id = Buffer.from(cursor, "base64url").toString();
+  return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+}
