@@ -67,7 +67,11 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   }
   const body: ErrorBody = { error: { code: stowageError.code, message: stowageError.message } };
   if (stowageError.details !== undefined) body.error.details = stowageError.details;
-  void reply.status(stowageError.status).type("application/json; charset=utf-8").send(body);
+  // Serialized here: a route may already have set another Content-Type (an object being served).
+  void reply
+    .status(stowageError.status)
+    .type("application/json; charset=utf-8")
+    .send(JSON.stringify(body));
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

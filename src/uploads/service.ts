@@ -1,4 +1,3 @@
-import contentDisposition from "content-disposition";
 import { v7 as uuidv7 } from "uuid";
 import { ERROR_STATUS, type ErrorCode, StowageError } from "../errors.js";
 import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
@@ -7,6 +6,7 @@ import { mayUse, type Policy, type PolicySet } from "../policies/policy.js";
 import type { PresignedRequest, StorageDriver } from "../storage/driver.js";
 import type { QuotaCharge, UploadRecord } from "../store/records.js";
 import type { MetadataStore } from "../store/store.js";
+import { attachmentDisposition } from "./disposition.js";
 import { sanitizeFilename } from "./filename.js";
 import { sourcesOf } from "./lifecycle.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
@@ -359,7 +359,7 @@ export class UploadService {
       bucket: upload.bucket,
       key: upload.key,
       expiresInSeconds: this.#o.downloadTtlSeconds,
-      contentDisposition: contentDisposition(upload.filename),
+      contentDisposition: attachmentDisposition(upload.filename),
     });
   }
 }

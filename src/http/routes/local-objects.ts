@@ -91,12 +91,8 @@ export function registerLocalObjects(app: App, driver: LocalDriver): void {
             ? undefined
             : rangeParser(stat.size, request.headers.range);
         if (ranges === -1) {
-          return reply
-            .status(416)
-            .header("Content-Range", `bytes */${stat.size}`)
-            .send({
-              error: { code: "RANGE_NOT_SATISFIABLE", message: "The range is outside the object." },
-            });
+          void reply.header("Content-Range", `bytes */${stat.size}`);
+          throw new StowageError("RANGE_NOT_SATISFIABLE", "The range is outside the object.");
         }
         // One range is served as 206; several (rare, multipart/byteranges) or a malformed header as the whole object.
         const range = Array.isArray(ranges) && ranges.length === 1 ? ranges[0] : undefined;

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { isStowageError } from "../../src/errors.js";
+import type { StorageDriver } from "../../src/storage/driver.js";
+import { putPresigned, rawRequest } from "../helpers/http.js";
+
+export interface DriverFixture {
+  driver: StorageDriver;
+  /** A bucket that exists and is writable. */
+  bucket: string;
+  close(): Promise<void>;
+}
+
+const CACHE = "private, max-age=60";
+
+/**
+ * The storage contract, run unchanged against every driver: whatever a driver is (local disk,
+ * S3), Stowage relies on exactly these behaviours. Presigned URLs are exercised over real HTTP.
+ */
+export function runDriverContract(name: string, makeFixture: () => Promise<DriverFixture>): void {
+  describe(`StorageDriver contract: ${name}`, () => {
+    let fx: DriverFixture;
+    let driver: StorageDriver;
+    let bucket: string;
+    const prefix = `contract/${randomUUID()}/`;
+    const key = (leaf: string) => `${prefix}${leaf}`;
+    const put = (k: string, body: Buffer, contentType = "application/octet-stream") =>
+      driver.put({
+        bucket,
+        key: k,
+        body: Readable.from([body]),
+        contentType,
+        contentLength: body.length,
+        cacheControl: CACHE,
+      });
+
+    before(async () => {
+      fx = await makeFixture();
+      driver = fx.driver;
+      bucket = fx.bucket;
+    });
+    after(async () => fx.close());
+
+    it("stores an object and stats its size, type and etag", async () => {
+      const body = Buffer.from("hello contract");
+      await put(key("a.txt"), body, "text/plain");
+      const stat = await driver.stat({ bucket, key: key("a.txt") });
+      assert.ok(stat);
+      assert.equal(stat.size, body.length);
+      assert.equal(stat.contentType, "text/plain");
+      assert.ok(stat.etag.length > 0);
+      assert.ok(stat.lastModified instanceof Date);
+    });
+
+    it("answers undefined for a missing object", async () => {
+      assert.equal(await driver.stat({ bucket, key: key("missing") }), undefined);
+    });
+
+    it("never overwrites a key", async () => {
+      await put(key("once"), Buffer.from("first"));
+      await assert.rejects(
+        put(key("once"), Buffer.from("second!")),
+        (e) => isStowageError(e) && e.code === "OBJECT_EXISTS",
+      );
+      const head = await driver.readHead({ bucket, key: key("once"), length: 100 });
+      assert.equal(Buffer.from(head).toString(), "first");
+    });
+
+    it("refuses a body that does not match the declared length", async () => {
+      await assert.rejects(
+        driver.put({
+          bucket,
+          key: key("short"),
+          body: Readable.from([Buffer.from("abc")]),
+          contentType: "text/plain",
+          contentLength: 10,
+        }),
+      );
+      assert.equal(
+        await driver.stat({ bucket, key: key("short") }),
+        undefined,
+        "no partial object is left",
+      );
+    });
+
+    it("reads the first bytes of an object, or all of a short one", async () => {
+      await put(key("head"), Buffer.from("0123456789"));
+      assert.equal(
+        Buffer.from(await driver.readHead({ bucket, key: key("head"), length: 4 })).toString(),
+        "0123",
+      );
+      assert.equal(
+        Buffer.from(await driver.readHead({ bucket, key: key("head"), length: 4100 })).toString(),
+        "0123456789",
+      );
+    });
+
+    it("deletes an object, and deleting a missing one is fine", async () => {
+      await put(key("gone"), Buffer.from("x"));
+      await driver.delete({ bucket, key: key("gone") });
+      assert.equal(await driver.stat({ bucket, key: key("gone") }), undefined);
+      await driver.delete({ bucket, key: key("gone") });
+    });
+
+    it("lists the objects under a prefix, and only those", async () => {
+      await put(key("list/one"), Buffer.from("1"));
+      await put(key("list/sub/two"), Buffer.from("22"));
+      await put(key("listing-other"), Buffer.from("3"));
+      const found = [];
+      for await (const info of driver.list({ bucket, prefix: key("list/") }))
+        found.push([info.key, info.size]);
+      found.sort();
+      assert.deepEqual(found, [
+        [key("list/one"), 1],
+        [key("list/sub/two"), 2],
+      ]);
+    });
+
+    it("accepts a presigned PUT sent with exactly its headers", async () => {
+      const body = Buffer.from("presigned body");
+      const signed = await driver.presignPut({
+        bucket,
+        key: key("signed"),
+        contentType: "text/plain",
+        contentLength: body.length,
+        cacheControl: CACHE,
+        expiresInSeconds: 60,
+      });
+      assert.equal(signed.method, "PUT");
+      assert.ok(signed.expiresAt.getTime() > Date.now());
+      const res = await putPresigned(signed, body);
+      assert.equal(res.status, 200, res.body.toString());
+      const stat = await driver.stat({ bucket, key: key("signed") });
+      assert.equal(stat?.size, body.length);
+      assert.equal(stat?.contentType, "text/plain");
+    });
+
+    for (const [what, override, body] of [
+      ["another Content-Type", { "Content-Type": "image/png" }, "twelve bytes"],
+      ["another Content-Length", { "Content-Length": "11" }, "eleven byte"],
+      ["no Cache-Control", { "Cache-Control": null }, "twelve bytes"],
+    ] as const) {
+      it(`refuses a presigned PUT with ${what} (403 or 400)`, async () => {
+        const k = key(`refused-${randomUUID()}`);
+        const signed = await driver.presignPut({
+          bucket,
+          key: k,
+          contentType: "text/plain",
+          contentLength: 12,
+          cacheControl: CACHE,
+          expiresInSeconds: 60,
+        });
+        const res = await putPresigned(signed, Buffer.from(body), override);
+        assert.ok(res.status === 403 || res.status === 400, `status ${res.status}`);
+        assert.equal(await driver.stat({ bucket, key: k }), undefined);
+      });
+    }
+
+    it("refuses a presigned PUT to another key", async () => {
+      const signed = await driver.presignPut({
+        bucket,
+        key: key("mine"),
+        contentType: "text/plain",
+        contentLength: 4,
+        cacheControl: CACHE,
+        expiresInSeconds: 60,
+      });
+      const res = await putPresigned(
+        { ...signed, url: signed.url.replace("/mine?", "/theirs?") },
+        Buffer.from("evil"),
+      );
+      assert.equal(res.status, 403);
+      assert.equal(await driver.stat({ bucket, key: key("theirs") }), undefined);
+    });
+
+    it("refuses an expired presigned PUT", async () => {
+      const signed = await driver.presignPut({
+        bucket,
+        key: key("late"),
+        contentType: "text/plain",
+        contentLength: 4,
+        cacheControl: CACHE,
+        expiresInSeconds: 1,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const res = await putPresigned(signed, Buffer.from("late"));
+      assert.equal(res.status, 403);
+      assert.equal(await driver.stat({ bucket, key: key("late") }), undefined);
+    });
+
+    it("serves a presigned GET with the requested Content-Disposition", async () => {
+      await put(key("download.bin"), Buffer.from("download me"));
+      const disposition = `attachment; filename="resume.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt`;
+      const signed = await driver.presignGet({
+        bucket,
+        key: key("download.bin"),
+        expiresInSeconds: 60,
+        contentDisposition: disposition,
+      });
+      const res = await rawRequest(signed.url);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "download me");
+      assert.equal(res.headers["content-disposition"], disposition);
+    });
+
+    it("refuses a presigned GET whose disposition was changed", async () => {
+      await put(key("download2.bin"), Buffer.from("x"));
+      const signed = await driver.presignGet({
+        bucket,
+        key: key("download2.bin"),
+        expiresInSeconds: 60,
+        contentDisposition: "attachment",
+      });
+      const res = await rawRequest(signed.url.replace("attachment", "inline"));
+      assert.equal(res.status, 403);
+    });
+  });
+}
