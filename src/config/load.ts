@@ -35,8 +35,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   ): number => {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
+    const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
       problems.push(`${name} must be a whole number from ${min} to ${max} (got '${raw}')`);
       return fallback;
     }

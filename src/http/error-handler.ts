@@ -18,6 +18,9 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
 /** Maps every thrown value to a StowageError: the one place errors become HTTP answers. */
 export function toStowageError(error: unknown): StowageError {
   if (isStowageError(error)) return error;
+  if (typeof error !== "object" || error === null) {
+    return new StowageError("INTERNAL", "Something went wrong on our side.", { cause: error });
+  }
   const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
   if (fastifyError.validation !== undefined) {
     const first = fastifyError.validation[0];

@@ -31,7 +31,7 @@ export function normalizeMimeType(value: string): string {
 
 /** The key extension for a MIME type, `bin` when unknown. */
 export function extensionFor(mimeType: string): string {
-  return EXTENSIONS[mimeType] ?? "bin";
+  return Object.hasOwn(EXTENSIONS, mimeType) ? (EXTENSIONS[mimeType] as string) : "bin";
 }
 
 /** RFC 6838 shape: `type/subtype` of restricted name characters. */

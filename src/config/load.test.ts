@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { ConfigError } from "../errors.js";
+import { loadConfig, redactConfig } from "./load.js";
+
+let cwd: string;
+beforeEach(() => {
+  cwd = mkdtempSync(join(tmpdir(), "stowage-config-"));
+});
+afterEach(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+const SECRET_A = "a".repeat(32);
+const SECRET_B = "b".repeat(40);
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems;
+  }
+  assert.fail("loadConfig did not throw");
+}
+
+function writeConfigFile(content: unknown): void {
+  writeFileSync(join(cwd, "stowage.config.json"), JSON.stringify(content));
+}
+
+describe("loadConfig defaults", () => {
+  it("uses the documented defaults with an empty environment", () => {
+    const config = loadConfig({}, cwd);
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.baseUrl, "http://127.0.0.1:8080");
+    assert.equal(config.dataDir, join(cwd, ".stowage-data"));
+    assert.deepEqual(config.database, {
+      kind: "sqlite",
+      file: join(cwd, ".stowage-data", "stowage.db"),
+    });
+    assert.deepEqual(config.policies.map((p) => p.ownerType).sort(), [
+      "avatar",
+      "chat_upload",
+      "document",
+      "signed_pdf",
+      "voice_note",
+    ]);
+    assert.equal(config.configFile, undefined);
+  });
+
+  it("generates secrets into 0600 files and reuses them on the next load", () => {
+    const first = loadConfig({}, cwd);
+    const files = [
+      join(cwd, ".stowage-data", "jwt-secret"),
+      join(cwd, ".stowage-data", "signing-secret"),
+    ];
+    assert.deepEqual([...first.generatedSecretFiles].sort(), files);
+    for (const file of files) {
+      assert.equal(statSync(file).mode & 0o777, 0o600, file);
+    }
+    assert.ok(first.jwt.kind === "secret");
+    assert.equal(first.jwt.secret, readFileSync(files[0] ?? "", "utf8").trim());
+    assert.equal(first.signingSecret, readFileSync(files[1] ?? "", "utf8").trim());
+    assert.ok(first.signingSecret.length >= 32);
+
+    const second = loadConfig({}, cwd);
+    assert.deepEqual(second.generatedSecretFiles, []);
+    assert.equal(second.signingSecret, first.signingSecret);
+    assert.deepEqual(second.jwt, first.jwt);
+  });
+});
+
+describe("loadConfig problems", () => {
+  it("lists every bad value at once", () => {
+    const problems = problemsOf({
+      STOWAGE_PORT: "abc",
+      STOWAGE_DEFAULT_QUOTA_BYTES: "-1",
+      LOG_LEVEL: "loud",
+      DATABASE_URL: "mysql://x",
+    });
+    for (const name of [
+      "STOWAGE_PORT",
+      "STOWAGE_DEFAULT_QUOTA_BYTES",
+      "LOG_LEVEL",
+      "DATABASE_URL",
+    ]) {
+      assert.ok(
+        problems.some((p) => p.includes(name)),
+        `${name} in ${JSON.stringify(problems)}`,
+      );
+    }
+    assert.equal(problems.length, 4);
+  });
+
+  it("does not read a whitespace-only number as 0", () => {
+    // Number(" ") === 0: a stray space must not silently mean "random port" or "no quota".
+    const problems = problemsOf({ STOWAGE_PORT: " ", STOWAGE_DEFAULT_QUOTA_BYTES: "\t" });
+    assert.ok(
+      problems.some((p) => p.includes("STOWAGE_PORT")),
+      JSON.stringify(problems),
+    );
+    assert.ok(problems.some((p) => p.includes("STOWAGE_DEFAULT_QUOTA_BYTES")));
+  });
+
+  it("requires both secrets in production, naming each", () => {
+    const problems = problemsOf({ NODE_ENV: "production" });
+    assert.ok(problems.some((p) => p.includes("STOWAGE_JWT_SECRET")));
+    assert.ok(problems.some((p) => p.includes("STOWAGE_SIGNING_SECRET")));
+  });
+
+  it("accepts long secrets in production without writing files", () => {
+    const env = {
+      NODE_ENV: "production",
+      STOWAGE_JWT_SECRET: SECRET_A,
+      STOWAGE_SIGNING_SECRET: SECRET_B,
+    };
+    const config = loadConfig(env, cwd);
+    assert.equal(config.signingSecret, SECRET_B);
+    assert.deepEqual(config.generatedSecretFiles, []);
+  });
+
+  it("refuses a short secret", () => {
+    const problems = problemsOf({ STOWAGE_SIGNING_SECRET: "a".repeat(31) });
+    assert.deepEqual(problems, ["STOWAGE_SIGNING_SECRET must be at least 32 characters"]);
+  });
+});
+
+describe("loadConfig config file", () => {
+  it("merges overrides and new owner types over the built-ins", () => {
+    writeConfigFile({
+      policies: {
+        avatar: { maxBytes: 123 },
+        invoice: {
+          allowedTypes: ["Application/PDF"],
+          maxBytes: 1000,
+          urlTtlSeconds: 60,
+          keyTemplate: "invoices/{userId}/{id}.{ext}",
+          bucket: "private",
+          visibility: "private",
+        },
+      },
+    });
+    const config = loadConfig({}, cwd);
+    const avatar = config.policies.find((p) => p.ownerType === "avatar");
+    assert.equal(avatar?.maxBytes, 123);
+    assert.equal(avatar?.keyTemplate, "avatars/{userId}/{id}.{ext}"); // untouched fields kept
+    const invoice = config.policies.find((p) => p.ownerType === "invoice");
+    assert.deepEqual(invoice?.allowedTypes, ["application/pdf"]);
+    assert.equal(invoice?.cacheControl, "private, max-age=86400");
+    assert.equal(config.policies.length, 6);
+    assert.equal(config.configFile, join(cwd, "stowage.config.json"));
+  });
+
+  it("refuses a public policy on a private bucket", () => {
+    writeConfigFile({ policies: { document: { visibility: "public" } } });
+    assert.deepEqual(problemsOf({}), ["policy 'document' is public but bucket 'private' is not"]);
+  });
+
+  it("refuses an unknown key template variable", () => {
+    writeConfigFile({ policies: { avatar: { keyTemplate: "a/{tenant}/{id}" } } });
+    assert.deepEqual(problemsOf({}), ["policy 'avatar': keyTemplate unknown variable {tenant}"]);
+  });
+
+  it("refuses an unknown field", () => {
+    writeConfigFile({ policies: { avatar: { maxSize: 10 } } });
+    const problems = problemsOf({});
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? "", /\/policies\/avatar .*additional properties/);
+  });
+});
+
+describe("redactConfig", () => {
+  it("never contains secret values", () => {
+    const config = loadConfig(
+      { STOWAGE_JWT_SECRET: SECRET_A, STOWAGE_SIGNING_SECRET: SECRET_B },
+      cwd,
+    );
+    const json = JSON.stringify(redactConfig(config));
+    assert.ok(!json.includes(SECRET_A), "JWT secret leaked");
+    assert.ok(!json.includes(SECRET_B), "signing secret leaked");
+    assert.ok(json.includes("[redacted]"));
+    assert.ok(json.includes('"port":8080'), "the rest of the config is kept");
+  });
+
+  it("never contains generated secret values", () => {
+    const config = loadConfig({}, cwd);
+    const json = JSON.stringify(redactConfig(config));
+    assert.ok(config.jwt.kind === "secret");
+    assert.ok(!json.includes(config.jwt.secret), "JWT secret leaked");
+    assert.ok(!json.includes(config.signingSecret), "signing secret leaked");
+  });
+});

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UPLOAD_STATUSES, type UploadStatus } from "../store/records.js";
+import { canTransition, isFinal, sourcesOf, TRANSITIONS } from "./lifecycle.js";
+
+/** The state machine as documented, written out independently of the module's table. */
+const EXPECTED_MOVES: readonly [UploadStatus, UploadStatus][] = [
+  ["pending", "confirmed"],
+  ["pending", "rejected"],
+  ["pending", "deleted"],
+  ["pending", "expired"],
+  ["confirmed", "deleted"],
+  ["confirmed", "expired"],
+  ["rejected", "deleted"],
+];
+
+describe("upload lifecycle", () => {
+  it("has a table entry for every status", () => {
+    assert.deepEqual(Object.keys(TRANSITIONS).sort(), [...UPLOAD_STATUSES].sort());
+  });
+
+  it("allows exactly the documented moves", () => {
+    for (const from of UPLOAD_STATUSES) {
+      for (const to of UPLOAD_STATUSES) {
+        const expected = EXPECTED_MOVES.some(([f, t]) => f === from && t === to);
+        assert.equal(canTransition(from, to), expected, `${from} → ${to}`);
+      }
+    }
+  });
+
+  it("reaches confirmed and rejected only from pending", () => {
+    assert.deepEqual(sourcesOf("confirmed"), ["pending"]);
+    assert.deepEqual(sourcesOf("rejected"), ["pending"]);
+  });
+
+  it("reaches deleted from pending, confirmed and rejected", () => {
+    assert.deepEqual(sourcesOf("deleted").sort(), ["confirmed", "pending", "rejected"]);
+  });
+
+  it("reaches expired from pending and confirmed, never from rejected", () => {
+    assert.deepEqual(sourcesOf("expired").sort(), ["confirmed", "pending"]);
+  });
+
+  it("never returns to pending", () => {
+    assert.deepEqual(sourcesOf("pending"), []);
+  });
+
+  it("lets nothing leave deleted or expired", () => {
+    for (const to of UPLOAD_STATUSES) {
+      assert.equal(canTransition("deleted", to), false, `deleted → ${to}`);
+      assert.equal(canTransition("expired", to), false, `expired → ${to}`);
+    }
+  });
+
+  it("treats only deleted and expired as final", () => {
+    const final = UPLOAD_STATUSES.filter(isFinal);
+    assert.deepEqual(final.sort(), ["deleted", "expired"]);
+  });
+
+  it("has no self-transitions", () => {
+    for (const status of UPLOAD_STATUSES)
+      assert.equal(canTransition(status, status), false, status);
+  });
+});

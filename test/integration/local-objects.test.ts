@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PDF } from "../helpers/fixtures.js";
+import { type Presigned, presign } from "../helpers/flow.js";
+import { putPresigned, rawRequest } from "../helpers/http.js";
+import { startStowage, type TestServer } from "../helpers/server.js";
+
+/** Sends raw bytes on a socket and returns what the server answered (status line first). */
+function rawHttp(baseUrl: string, request: Buffer): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+    socket.end(request);
+  });
+}
+
+/**
+ * Waits for the server to finish with a dropped connection: it may not have started on the
+ * body when the socket closes, so give it a moment, then up to 2 s for temp files to go.
+ */
+async function settled(pending: () => unknown[]): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+  for (let i = 0; i < 40 && pending().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe("local object endpoint (the embedded default's stand-in for S3)", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startStowage();
+  });
+  after(async () => server.close());
+
+  const objectFile = (key: string) => join(server.dataDir, "storage", "objects", "private", key);
+  const tmpFiles = () => readdirSync(join(server.dataDir, "storage", "tmp"));
+  const newUpload = async (size = PDF.length): Promise<Presigned> =>
+    (await presign(server, "uploader", { contentType: "application/pdf", size })).json();
+
+  it("refuses another Content-Type with 403 and stores nothing", async () => {
+    const up = await newUpload();
+    const res = await putPresigned(up, PDF, { "Content-Type": "text/html" });
+    assert.equal(res.status, 403);
+    assert.equal(res.json().error.code, "SIGNATURE_MISMATCH");
+    assert.equal(existsSync(objectFile(up.key)), false);
+  });
+
+  it("refuses a missing Content-Length (chunked body) with 411", async () => {
+    const up = await newUpload();
+    const url = new URL(up.url);
+    const answer = await rawHttp(
+      server.baseUrl,
+      Buffer.from(
+        `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n` +
+          `Cache-Control: ${up.headers["Cache-Control"]}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+          `${PDF.length.toString(16)}\r\n${PDF.toString("latin1")}\r\n0\r\n\r\n`,
+        "latin1",
+      ),
+    );
+    assert.match(answer, /^HTTP\/1\.1 411 /);
+    assert.equal(existsSync(objectFile(up.key)), false);
+  });
+
+  it("refuses a longer Content-Length than signed with 403", async () => {
+    const up = await newUpload();
+    const longer = Buffer.concat([PDF, Buffer.from("extra")]);
+    const res = await putPresigned(up, longer, { "Content-Length": String(longer.length) });
+    assert.equal(res.status, 403);
+    assert.equal(existsSync(objectFile(up.key)), false);
+  });
+
+  it("never stores more than the signed length when the body runs over", async () => {
+    const up = await newUpload();
+    const url = new URL(up.url);
+    const head =
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n` +
+      `Content-Length: ${PDF.length}\r\nCache-Control: ${up.headers["Cache-Control"]}\r\nConnection: close\r\n\r\n`;
+    await rawHttp(
+      server.baseUrl,
+      Buffer.concat([Buffer.from(head), PDF, Buffer.from("TRAILING GARBAGE")]),
+    );
+    await settled(tmpFiles);
+    // Node's parser reads exactly Content-Length bytes as the body and treats the rest as a
+    // (malformed) next request, which aborts the connection: either outcome stores no extra byte.
+    const stat = await server.runtime.driver.stat({ bucket: "private", key: up.key });
+    assert.ok(stat === undefined || stat.size === PDF.length, `stored ${stat?.size} bytes`);
+    assert.deepEqual(tmpFiles(), []);
+  });
+
+  it("leaves no object and no temp file when the client stops early", async () => {
+    const up = await newUpload(10_000);
+    const url = new URL(up.url);
+    const head =
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n` +
+      `Content-Length: 10000\r\nCache-Control: ${up.headers["Cache-Control"]}\r\n\r\n`;
+    const { hostname, port } = new URL(server.baseUrl);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(Buffer.concat([Buffer.from(head), PDF]));
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.on("close", () => resolve());
+    });
+    await settled(tmpFiles);
+    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.deepEqual(tmpFiles(), []);
+  });
+
+  it("refuses a tampered signature or expiry with 403", async () => {
+    const up = await newUpload();
+    const tampered = up.url.replace(/signature=./, (m) =>
+      m.endsWith("A") ? `${m.slice(0, -1)}B` : `${m.slice(0, -1)}A`,
+    );
+    assert.equal((await putPresigned({ ...up, url: tampered }, PDF)).status, 403);
+    const later = up.url.replace(/expires=(\d+)/, (_m, e: string) => `expires=${Number(e) + 3600}`);
+    assert.equal((await putPresigned({ ...up, url: later }, PDF)).status, 403);
+    const unsigned = up.url.split("?")[0] ?? "";
+    assert.equal((await putPresigned({ ...up, url: unsigned }, PDF)).status, 403);
+    assert.equal(existsSync(objectFile(up.key)), false);
+  });
+
+  it("is single-use: a second PUT cannot replace the bytes", async () => {
+    const up = await newUpload();
+    assert.equal((await putPresigned(up, PDF)).status, 200);
+    const swapped = Buffer.from(PDF).fill(0x41, 10);
+    const second = await putPresigned(up, swapped);
+    assert.equal(second.status, 412);
+    assert.equal(second.json().error.code, "OBJECT_EXISTS");
+    const stored = await server.runtime.driver.readHead({
+      bucket: "private",
+      key: up.key,
+      length: PDF.length,
+    });
+    assert.deepEqual(Buffer.from(stored), PDF);
+    assert.deepEqual(tmpFiles(), []);
+  });
+
+  it("cannot reach outside a bucket by path traversal", async () => {
+    const secret = join(server.dataDir, "storage", "objects", "private", "secret.txt");
+    writeFileSync(secret, "private bytes");
+    for (const path of [
+      "/storage/public/..%2Fprivate%2Fsecret.txt",
+      "/storage/public/%2e%2e/private/secret.txt",
+      "/storage/public/a/..%2F..%2Fprivate%2Fsecret.txt",
+      "/storage/public/..%5Cprivate%5Csecret.txt",
+      "/storage/..%2Fobjects/private/secret.txt",
+    ]) {
+      const res = await rawRequest(`${server.baseUrl}${path}`);
+      assert.ok([400, 403, 404].includes(res.status), `${path}: ${res.status}`);
+      assert.ok(!res.body.toString().includes("private bytes"), path);
+    }
+  });
+
+  it("answers HEAD with the object's headers", async () => {
+    const up = await newUpload();
+    await putPresigned(up, PDF);
+    const signed = await server.runtime.driver.presignGet({
+      bucket: "private",
+      key: up.key,
+      expiresInSeconds: 60,
+    });
+    const res = await rawRequest(signed.url, { method: "HEAD" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["content-length"], String(PDF.length));
+    assert.equal(res.headers["content-type"], "application/pdf");
+    assert.equal(res.body.length, 0);
+  });
+});
