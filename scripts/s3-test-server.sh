@@ -1,29 +1,26 @@
 #!/usr/bin/env bash
-# Throw-away one-node Ceph RADOS Gateway: a real S3 server (checks SigV4) for tests.
+# Throw-away one-node Ceph RADOS Gateway (Debian 12: Ceph 16.2): a real S3 server that
+# checks SigV4, for tests. One monitor + one OSD + radosgw on 127.0.0.1, no cephx, no mgr.
 #
-#   scripts/s3-test-server.sh install       # apt-get radosgw & co. unless radosgw is on PATH
-#   eval "$(scripts/s3-test-server.sh start [DIR])"   # exports S3_TEST_* (stdout has nothing else)
-#   scripts/s3-test-server.sh stop "$S3_TEST_DIR"      # kill -9 our pids, rm -rf DIR
-#
-# Env: S3_TEST_PORT (S3, default 17480), S3_TEST_MON_PORT (default 16789): if unset, the
-# first free port from the default up is taken, so instances can run side by side; if set,
-# a busy port is an error. S3_TEST_TIMEOUT (s, default 30). S3_TEST_BLUESTORE=1 stores
-# objects in a sparse file (S3_TEST_BLUESTORE_BYTES, default 20 GiB) instead of RAM.
-#
-# Shape: 1 monitor + 1 OSD + radosgw on 127.0.0.1, no cephx, no mgr, logs in DIR/log.
-# Up in ~1.3 s; the ceph.conf written below says why each non-default setting is there.
-# Gotchas of radosgw 16.2 that tests must live with:
+#   scripts/s3-test-server.sh install               # apt-get it unless radosgw is on PATH
+#   eval "$(scripts/s3-test-server.sh start [DIR])" # ~1.3 s; stdout: export S3_TEST_*=...
+#   scripts/s3-test-server.sh stop "$S3_TEST_DIR"   # kill -9 our pids, rm -rf DIR (logs)
+# Env: S3_TEST_PORT (default 17480) and S3_TEST_MON_PORT (default 16789): when unset, the
+# first free port from the default up, so instances can run side by side; when set, a busy
+# port is an error. S3_TEST_TIMEOUT (s, default 30). S3_TEST_BLUESTORE=1: objects go to a
+# sparse file (S3_TEST_BLUESTORE_BYTES, default 20 GiB) instead of RAM; starts in ~4.5 s.
+# Why it is built this way (the ceph.conf below comments each setting):
 #  - `radosgw` exits 0 when it daemonizes even if it dies right after, and writes no pid
 #    file with -f; so it runs with -f in the background, we keep $!, and poll HTTP.
-#  - region: SigV4 is checked against whatever region the client signs with; we announce
-#    us-east-1. The zonegroup's api_name is "default", so a CreateBucket that sends a
-#    LocationConstraint (other than "default") fails; us-east-1 clients send none.
-#  - AWS SDK v3: set requestChecksumCalculation: "WHEN_REQUIRED", or a streamed PutObject
-#    (aws-chunked with trailing checksum) gets 411; CompleteMultipartUpload returns an
-#    empty <ETag>. Use forcePathStyle: true (no rgw_dns_name, so only path-style works,
-#    presigned URLs included).
-#  - memstore keeps objects in RAM (~2x their size); use S3_TEST_BLUESTORE=1 for big ones.
 #  - stop uses SIGKILL: on SIGTERM the memstore OSD would first write every object to DIR.
+#  - memstore keeps objects in RAM, ~2x their size: use S3_TEST_BLUESTORE=1 for big ones.
+# What clients must know about radosgw 16.2:
+#  - path-style only (no rgw_dns_name), presigned URLs included: forcePathStyle: true.
+#  - SigV4 is checked with whatever region the client signs for; we announce us-east-1.
+#    A CreateBucket LocationConstraint other than "default" fails (us-east-1 sends none).
+#  - AWS SDK v3 needs requestChecksumCalculation: "WHEN_REQUIRED", or a streamed PutObject
+#    gets 411. CompleteMultipartUpload answers an empty ETag. If-None-Match: * works.
+#  - curl --aws-sigv4 also needs -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD'.
 set -euo pipefail
 unset CEPH_ARGS CEPH_CONF
 
@@ -48,8 +45,15 @@ pick_port() {
   die "no free port in $2..$(($2 + 199))"
 }
 # alive PID: running and not a zombie (nobody may reap daemons whose parent has exited).
-alive() { local s; read -r _ _ s _ <"/proc/$1/stat" 2>/dev/null && [ "$s" != Z ]; }
-# s3_up PORT: radosgw answers an anonymous ListBuckets with 200 (no curl needed).
+alive() { local s; read -r _ _ s _ 2>/dev/null <"/proc/$1/stat" && [ "$s" != Z ]; }
+# owns_port PID PORT: PID holds the listening socket, i.e. we are not talking to some
+# other server that took the port between our check and radosgw's bind.
+owns_port() {
+  local inode
+  inode=$(awk -v a="$(printf '0100007F:%04X' "$2")" '$2 == a && $4 == "0A" {print $10; exit}' /proc/net/tcp)
+  [ -n "$inode" ] && [ -n "$(find "/proc/$1/fd" -lname "socket:\\[$inode\\]" -print -quit 2>/dev/null)" ]
+}
+# s3_up PORT: an anonymous ListBuckets answers 200 (bash /dev/tcp: no curl needed).
 s3_up() {
   local line
   { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
@@ -59,10 +63,29 @@ s3_up() {
   [[ "$line" == HTTP/1.?\ 200* ]]
 }
 
+# EXIT trap of start: if it failed, show the log tails, kill what it started, drop a dir it
+# made, and print `false` so that `eval "$(... start)"` fails too (eval "" would succeed).
+start_failed() {
+  local rc=$? f
+  [ $rc = 0 ] && return
+  log "start failed (exit $rc)${logdir:+; log tails from $logdir:}"
+  for f in ${logdir:+"$logdir"/*}; do
+    [[ -s $f && $f != *audit* ]] && { echo "==> $f <=="; tail -n 25 "$f"; } >&2
+  done
+  [ ${#pids[@]} = 0 ] || { kill -9 "${pids[@]}"; wait "${pids[@]}"; } 2>/dev/null || true
+  [ "$created" = 0 ] || rm -rf "$dir"
+  echo "false # s3-test-server start failed, see stderr"
+}
+
 start() {
+  # Globals, not locals: when set -e fires, bash drops the locals before the EXIT trap.
+  dir=${1:-} created=0 pids=() logdir=
+  trap 'exit 130' INT TERM HUP
+  trap start_failed EXIT
   install
   command -v radosgw >/dev/null 2>&1 || die "radosgw not found after install"
-  local dir=${1:-} created=0 pids=() timeout=${S3_TEST_TIMEOUT:-30}
+  local timeout=${S3_TEST_TIMEOUT:-30}
+  [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "S3_TEST_TIMEOUT must be whole seconds"
   if [ -z "$dir" ]; then
     dir=$(mktemp -d "${TMPDIR:-/tmp}/s3-test.XXXXXX"); created=1
   else
@@ -70,46 +93,39 @@ start() {
   fi
   dir=$(cd "$dir" && pwd)
   mkdir -p "$dir"/{mon,osd,log,run,crash}
-  # On any failure: show the log tails, kill what we started, drop a dir we made.
-  trap 'rc=$?; if [ $rc != 0 ]; then
-      log "start failed (exit $rc); log tails from $dir/log:"
-      for f in "$dir"/log/*; do [ -s "$f" ] && { echo "==> $f <=="; tail -n 25 "$f"; }; done >&2
-      [ ${#pids[@]} = 0 ] || kill -9 "${pids[@]}" 2>/dev/null || true
-      [ $created = 0 ] || rm -rf "$dir"; fi' EXIT
+  logdir=$dir/log
 
-  # Serialise port picking until our ports are bound, so parallel starts don't collide.
-  # Daemons get 9>&- so they don't inherit (and hold) the lock.
+  # Parallel starts take turns until radosgw has bound its port, so they can't pick the
+  # same free port. Daemons get 9>&- so that they don't inherit (and hold) the lock.
   exec 9>>"${TMPDIR:-/tmp}/s3-test-server.$(id -u).lock"
   flock -w 120 9 || die "could not get the port lock"
-  local port mon_port
+  local port mon_port fsid osd_uuid conf=$dir/ceph.conf store
   port=$(pick_port "${S3_TEST_PORT:-}" 17480)
   mon_port=$(pick_port "${S3_TEST_MON_PORT:-}" 16789)
-
-  local fsid osd_uuid conf=$dir/ceph.conf store
-  fsid=$(uuidgen); osd_uuid=$(uuidgen)
+  fsid=$(cat /proc/sys/kernel/random/uuid); osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   if [ "${S3_TEST_BLUESTORE:-0}" = 1 ]; then
-    # The block file lives outside osd_data: it is created sparse at mkfs; small caches
-    # keep the OSD near memstore's footprint.
+    # Sparse block file, created at mkfs (no fsck of the empty store: -1 s); small caches
+    # keep RSS near memstore's.
     store="osd_objectstore = bluestore
+bluestore_fsck_on_mkfs = false
 bluestore_block_path = $dir/bluestore.img
 bluestore_block_create = true
 bluestore_block_size = ${S3_TEST_BLUESTORE_BYTES:-21474836480}
 bluestore_cache_autotune = false
-bluestore_cache_size = 67108864
-osd_memory_target = 536870912"
+bluestore_cache_size = 67108864"
   else
-    # RAM only (~2x object size); "capacity" is what the OSD reports, not a reservation.
+    # The size is only the capacity the OSD reports (it fills up at 95%), not reserved RAM.
     store="osd_objectstore = memstore
 memstore_device_bytes = 4294967296"
   fi
   cat >"$conf" <<EOF
 [global]
 fsid = $fsid
-# msgr2 only, on a high port, loopback only: keeps clear of a real cluster's 3300/6789.
+# msgr2 only, a high port, loopback only: keeps clear of a real cluster's 3300/6789.
 mon_host = v2:127.0.0.1:$mon_port
 public_addr = 127.0.0.1
 ms_bind_msgr1 = false
-# No cephx: no keyrings to create or distribute (see ms_mon_client_mode below).
+# No cephx: no keyrings to make (but see ms_mon_client_mode below).
 auth_cluster_required = none
 auth_service_required = none
 auth_client_required = none
@@ -119,36 +135,36 @@ admin_socket = $dir/run/\$name.\$pid.asok
 log_file = $dir/log/\$name.log
 mon_cluster_log_file = default=$dir/log/\$channel.log cluster=$dir/log/cluster.log
 crash_dir = $dir/crash
-# One OSD: pools of size 1, few PGs, and no mgr to run the autoscaler anyway.
+# One OSD: pools of size 1 and few PGs (no mgr, so no autoscaler to change them).
 osd_pool_default_size = 1
 osd_pool_default_min_size = 1
 mon_allow_pool_size_one = true
 osd_pool_default_pg_num = 8
-osd_pool_default_pgp_num = 8
-osd_pool_default_pg_autoscale_mode = off
 mon_max_pg_per_osd = 1000
 [mon]
 mon_data = $dir/mon
 # The monitor shuts itself down when its disk is <5% free; CI disks often are.
 mon_data_avail_crit = 1
-# Commit map changes at once instead of batching for 1 s: start ~8 s -> ~1.3 s.
+# Commit map changes at once instead of batching them for 1 s: start ~8 s -> ~1.3 s.
 paxos_propose_interval = 0.01
 paxos_min_wait = 0.01
-# Each pool create would fork a CRUSH self-test (~80 ms); one OSD, nothing to test.
+# Each pool create would fork a CRUSH self-test (~80 ms); nothing to test with one OSD.
 mon_osd_crush_smoke_test = false
 [osd]
 osd_data = $dir/osd
 $store
 [client]
-# Without cephx the mon client must still pick a msgr2 mode it shares with the mon, or
-# radosgw hangs 300 s on "failed to fetch mon config".
+# Without cephx the mon client must still be able to agree on a msgr2 mode with the mon,
+# or radosgw hangs 300 s on "failed to fetch mon config".
 ms_mon_client_mode = crc
 # radosgw-admin may start before the new OSD is marked up; its ops then wait for a newer
-# osdmap, which the client only asks for on its tick (default 5 s): a 1-in-3 +5 s start.
+# osdmap, which the client only asks for on its tick (default 5 s): +5 s on 1 start in 3.
 objecter_tick_interval = 0.1
 [client.rgw]
 rgw_frontends = beast endpoint=127.0.0.1:$port
-# Lifecycle "days" last 10 s, so expiration rules can be tested.
+# 512 request threads by default; 64 do for tests, start faster and use ~10 MiB less.
+rgw_thread_pool_size = 64
+# A lifecycle "day" lasts 10 s, so expiration rules can be tested (expires in ~20 s).
 rgw_lc_debug_interval = 10
 EOF
 
@@ -156,36 +172,35 @@ EOF
   ceph-mon -c "$conf" -i a --mkfs --monmap "$dir/monmap" >>"$dir/log/setup.out" 2>&1
   ceph-mon -c "$conf" -i a -f </dev/null >"$dir/log/mon.out" 2>&1 9>&- &
   pids+=($!); echo $! >>"$dir/pids"
-  timeout "$timeout" ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" \
-    >"$dir/log/osd-mkfs.out" 2>&1 9>&- &
+  timeout "$timeout" ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >"$dir/log/osd-mkfs.out" 2>&1 9>&- &
   local mkfs_pid=$!
-  # One ceph CLI session for all of it (each `ceph` run costs ~0.4 s of Python startup).
-  # Pre-creating the rgw pools saves ~4 s of radosgw creating them one by one, and 2 s
-  # on the first CreateBucket.
+  # One ceph CLI session for everything (each `ceph` run costs ~0.4 s of Python startup).
+  # Pre-created pools save radosgw seconds of creating them one by one, and the first
+  # CreateBucket 2 s. No `osd pool application enable`: ~50 ms a pool, only to silence a
+  # health warning that nobody raises without a mgr.
   {
     echo "osd new $osd_uuid 0"
     for pool in .rgw.root default.rgw.control default.rgw.meta default.rgw.log \
       default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
       echo "osd pool create $pool 8"
-      echo "osd pool application enable $pool rgw"
     done
   } | timeout "$timeout" ceph -c "$conf" >>"$dir/log/setup.out" 2>&1 9>&-
   wait "$mkfs_pid" || die "ceph-osd --mkfs failed"
   ceph-osd -c "$conf" -i 0 -f </dev/null >"$dir/log/osd.out" 2>&1 9>&- &
   pids+=($!); echo $! >>"$dir/pids"
 
-  local ak sk
+  local ak sk deadline pid
   ak=$(od -An -N10 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
   sk=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
-  # The user is created before radosgw starts: radosgw-admin notifies running gateways
-  # of the change, and a gateway still starting up can leave that notify hanging ~5 s.
+  # The user comes before radosgw: radosgw-admin notifies running gateways of the change,
+  # and one that is still starting can leave that notify hanging for 5 s.
   timeout "$timeout" radosgw-admin -c "$conf" user create --uid=s3-test --display-name=s3-test \
     --access-key="$ak" --secret-key="$sk" >>"$dir/log/setup.out" 2>&1 9>&-
   radosgw -c "$conf" -n client.rgw -f </dev/null >"$dir/log/rgw.out" 2>&1 9>&- &
   pids+=($!); echo $! >>"$dir/pids"
 
-  local deadline=$((SECONDS + timeout)) pid
-  until s3_up "$port"; do
+  deadline=$((SECONDS + timeout))
+  until owns_port "${pids[2]}" "$port" && s3_up "$port"; do
     for pid in "${pids[@]}"; do alive "$pid" || die "daemon with pid $pid exited early"; done
     [ $SECONDS -lt $deadline ] || die "radosgw did not answer on port $port within ${timeout}s"
     sleep 0.05
@@ -198,29 +213,28 @@ EOF
 }
 
 stop() {
-  local dir=${1:-} pid pids=() i left=0
+  local dir=${1:-} pid pids=() recorded i left=()
   [ -n "$dir" ] || die "usage: $0 stop DIR"
-  [ -f "$dir/ceph.conf" ] && [ -f "$dir/pids" ] || die "$dir is not an s3-test-server dir"
+  [[ -f $dir/ceph.conf && -f $dir/pids ]] || die "$dir is not an s3-test-server dir"
   dir=$(cd "$dir" && pwd)
-  for pid in $(cat "$dir/pids"); do
-    # Only kill a pid that is still one of ours (pids get reused).
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/ceph.conf"; then
+  mapfile -t recorded <"$dir/pids"
+  for pid in "${recorded[@]}"; do
+    # Only a pid that is still one of ours (pids get reused).
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/ceph.conf"; then
       kill -9 "$pid" 2>/dev/null || true; pids+=("$pid")
     fi
   done
   for ((i = 0; i < 200; i++)); do
-    left=0
-    for pid in "${pids[@]}"; do alive "$pid" && left=1; done
-    [ $left = 0 ] && break
-    sleep 0.05
+    left=(); for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+    [ ${#left[@]} = 0 ] && break; sleep 0.05
   done
-  [ $left = 0 ] || die "pids ${pids[*]} still alive 10 s after SIGKILL"
+  [ ${#left[@]} = 0 ] || die "pids ${left[*]} still alive 10 s after SIGKILL"
   rm -rf "$dir"
 }
 
 case "${1:-}" in
   install) install ;;
   start) start "${2:-}" ;;
-  stop) stop "${2:-}" ;;
-  *) echo "usage: $0 install | start [DIR] | stop DIR" >&2; exit 2 ;;
+  stop) stop "${2:-${S3_TEST_DIR:-}}" ;;
+  *) echo "usage: $0 install | start [DIR] | stop [DIR, default \$S3_TEST_DIR]" >&2; exit 2 ;;
 esac
