@@ -26,7 +26,6 @@ const ASYMMETRIC = [
   "ES384",
   "EdDSA",
 ];
-// biome-ignore lint/suspicious/noControlCharactersInRegex: a subject with control characters is refused
 const SUBJECT = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
 /**

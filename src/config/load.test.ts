@@ -183,7 +183,7 @@ describe("redactConfig", () => {
     assert.ok(!json.includes(SECRET_A), "JWT secret leaked");
     assert.ok(!json.includes(SECRET_B), "signing secret leaked");
     assert.ok(json.includes("[redacted]"));
-    assert.ok(json.includes('"port":8080'), "the rest of the config is kept");
+    assert.ok(json.includes("\"port\":8080"), "the rest of the config is kept");
   });
 
   it("never contains generated secret values", () => {

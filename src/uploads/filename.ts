@@ -2,7 +2,6 @@ const MAX_LENGTH = 255;
 
 /** C0/C1 controls, and the invisible marks and bidi overrides that make "evil<U+202E>gnp.exe" look like a PNG. */
 const UNSAFE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

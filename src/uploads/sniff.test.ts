@@ -9,8 +9,8 @@ const concat = (...parts: Uint8Array[]) => Uint8Array.from(Buffer.concat(parts))
 /** A real 1×1 RGBA PNG: signature, IHDR, IDAT, IEND. */
 const PNG = hex(
   "89504e470d0a1a0a 0000000d 49484452 00000001 00000001 08 06 000000 1f15c489" +
-    "0000000d 49444154 789c63f80f000001010005 18d84e" +
-    "00000000 49454e44 ae426082",
+  "0000000d 49444154 789c63f80f000001010005 18d84e" +
+  "00000000 49454e44 ae426082",
 );
 /** JPEG SOI + APP0 JFIF segment + EOI. */
 const JPEG = hex("ffd8 ffe0 0010 4a46494600 0101 00 0001 0001 0000 ffd9");
@@ -24,7 +24,7 @@ const EXE = concat(hex("4d5a"), new Uint8Array(62));
 /** EBML header whose DocType element (0x4282) is "webm". */
 const WEBM = hex(
   "1a45dfa3 9f 4286 81 01 42f7 81 01 42f2 81 04 42f3 81 08" +
-    "4282 84 7765626d 4287 81 04 4285 81 02",
+  "4282 84 7765626d 4287 81 04 4285 81 02",
 );
 /** Deterministic bytes with no magic number and invalid UTF-8 (0xff never appears in UTF-8). */
 const RANDOM = Uint8Array.from({ length: 512 }, (_, i) => (i * 73 + 0xf1) & 0xff);

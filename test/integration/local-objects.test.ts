@@ -57,8 +57,8 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
       server.baseUrl,
       Buffer.from(
         `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n` +
-          `Cache-Control: ${up.headers["Cache-Control"]}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
-          `${PDF.length.toString(16)}\r\n${PDF.toString("latin1")}\r\n0\r\n\r\n`,
+        `Cache-Control: ${up.headers["Cache-Control"]}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+        `${PDF.length.toString(16)}\r\n${PDF.toString("latin1")}\r\n0\r\n\r\n`,
         "latin1",
       ),
     );

@@ -107,7 +107,7 @@ describe("upload flow over HTTP (SQLite + local disk)", () => {
   it("gives private uploads a signed download URL with the original filename", async () => {
     const up = await presignAndPut(server, "bob", PDF, {
       contentType: "application/pdf",
-      filename: 'Résumé 2026 "final".pdf',
+      filename: "Résumé 2026 \"final\".pdf",
     });
     const confirmed = (await confirm(server, "bob", up.id)).json();
     assert.match(confirmed.url, /signature=/, "private: a signed URL, not a public one");

@@ -284,7 +284,7 @@ export class LocalDriver implements StorageDriver {
     });
   }
 
-  async *list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo> {
+  async* list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo> {
     this.#bucket(options.bucket);
     const bucketDir = join(this.#objects, options.bucket);
     for await (const file of walkFiles(bucketDir, options.prefix ?? "", options.signal)) {

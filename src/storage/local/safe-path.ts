@@ -11,7 +11,6 @@ export function assertSafeKey(key: string): void {
     Buffer.byteLength(key) > MAX_KEY_BYTES ||
     key.startsWith("/") ||
     key.includes("\\") ||
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     /[\u0000-\u001f\u007f]/.test(key) ||
     key.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
   if (bad) throw new StowageError("NOT_FOUND", "No such object.");

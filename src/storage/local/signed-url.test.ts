@@ -46,7 +46,7 @@ describe("sign/verify", () => {
       bucket: "public",
       key: "a/b.png",
       expires: NOW + 60,
-      disposition: 'attachment; filename="b.png"',
+      disposition: "attachment; filename=\"b.png\"",
     };
     const { expires, ...scope } = get;
     const query = { expires: String(expires), signature: sign(get, SECRET) };
