@@ -23,7 +23,7 @@ export default tseslint.config(
       "no-console": ["error", { allow: ["error", "warn"] }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
       "no-control-regex": "off", // several regexes exist precisely to refuse control characters
-      "@stylistic/max-len": ["error", { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreComments: true }],
+      "@stylistic/max-len": ["error", { code: 140, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreComments: true }],
       "@stylistic/operator-linebreak": "off",
       "@stylistic/multiline-ternary": "off",
       "@stylistic/quote-props": ["error", "as-needed"],

@@ -14,7 +14,9 @@ export async function serve(config: Config): Promise<void> {
     "",
     `  Stowage is listening on ${address}`,
     `  Public base URL:   ${config.baseUrl}`,
-    `  Objects:           ${config.dataDir}/storage`,
+    config.storage.kind === "s3"
+      ? `  Objects:           s3 ${config.storage.endpoint ?? `AWS ${config.storage.region}`} bucket ${config.storage.bucket}`
+      : `  Objects:           ${config.dataDir}/storage`,
     `  Metadata:          ${config.database.file}`,
     config.jwt.kind === "secret"
       ? "  Get a token:       npm run -s stowage -- token --user alice"

@@ -15,6 +15,7 @@ import {
   DEFAULT_BUCKETS,
 } from "./schema.js";
 import { fileSecret } from "./secrets.js";
+import { parseStorage } from "./storage.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -88,6 +89,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       ? { kind: "jwks", jwksUrl, issuer, audience }
       : { kind: "secret", secret: secret("STOWAGE_JWT_SECRET", "jwt-secret"), issuer, audience };
 
+  const storage = parseStorage(env, problems);
   const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, cwd, problems);
   const logLevel = (env.LOG_LEVEL || "info") as Config["logLevel"];
   if (!LOG_LEVELS.includes(logLevel))
@@ -95,7 +97,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const configFile = resolveConfigFile(env.STOWAGE_CONFIG_FILE, cwd, problems);
   const file = configFile === undefined ? {} : readConfigFile(configFile, problems);
-  const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL"));
+  const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL") ?? url("R2_PUBLIC_BASE_URL"));
   const policies = mergePolicies(file, buckets, problems);
 
   const config: Config = {
@@ -104,6 +106,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     baseUrl,
     dataDir,
     database,
+    storage,
     jwt,
     signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret"),
     defaultQuotaBytes: int("STOWAGE_DEFAULT_QUOTA_BYTES", 100 * 1024 * 1024, 0),
@@ -121,7 +124,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 /** The configuration with every secret replaced, for logs and `--print-config`. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const jwt = config.jwt.kind === "secret" ? { ...config.jwt, secret: "[redacted]" } : config.jwt;
-  return { ...config, jwt, signingSecret: "[redacted]" };
+  const storage = config.storage.kind === "s3" && config.storage.credentials !== undefined
+    ? { ...config.storage, credentials: { accessKeyId: config.storage.credentials.accessKeyId, secretAccessKey: "[redacted]" } }
+    : config.storage;
+  return { ...config, jwt, storage, signingSecret: "[redacted]" };
 }
 
 function parseDatabaseUrl(

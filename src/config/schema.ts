@@ -1,6 +1,7 @@
 import Type, { type Static } from "typebox";
 import type { JwtConfig } from "../auth/jwt.js";
 import type { Policy } from "../policies/policy.js";
+import type { StorageConfig } from "./storage.js";
 
 /** A policy as written in the config file: every field optional when overriding a built-in. */
 export const PolicyFileSchema = Type.Object(
@@ -20,6 +21,8 @@ export const PolicyFileSchema = Type.Object(
 export const BucketFileSchema = Type.Object(
   {
     public: Type.Boolean(),
+    /** The provider's bucket name (S3), when it differs from the one the environment sets. */
+    name: Type.Optional(Type.String({ pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" })),
     publicBaseUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
   },
   { additionalProperties: false },
@@ -44,6 +47,7 @@ export type ConfigFile = Static<typeof ConfigFileSchema>;
 
 export interface BucketConfig {
   public: boolean;
+  name?: string | undefined;
   publicBaseUrl?: string | undefined;
 }
 
@@ -55,6 +59,7 @@ export interface Config {
   baseUrl: string;
   dataDir: string;
   database: { kind: "sqlite"; file: string };
+  storage: StorageConfig;
   jwt: JwtConfig;
   signingSecret: string;
   defaultQuotaBytes: number;

@@ -140,7 +140,7 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
     for (const [what, override, body] of [
       ["another Content-Type", { "Content-Type": "image/png" }, "twelve bytes"],
       ["another Content-Length", { "Content-Length": "11" }, "eleven byte"],
-      ["no Cache-Control", { "Cache-Control": null }, "twelve bytes"],
+      ["no Content-Type", { "Content-Type": null }, "twelve bytes"],
     ] as const) {
       it(`refuses a presigned PUT with ${what} (403 or 400)`, async () => {
         const k = key(`refused-${randomUUID()}`);

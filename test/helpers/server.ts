@@ -60,7 +60,10 @@ export async function startStowage(env: Env = {}): Promise<TestServer> {
     },
     dataDir,
   );
-  const runtime = await createRuntime(config, createLogger(config.logLevel));
+  const runtime = await createRuntime(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   await runtime.app.listen({ host: config.host, port: config.port });
   const baseUrl = config.baseUrl;
   const tokens = new Map<string, string>();

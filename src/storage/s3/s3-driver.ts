@@ -1,0 +1,316 @@
+import { PassThrough, pipeline, type Readable, Transform } from "node:stream";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { StowageError } from "../../errors.js";
+import type {
+  IoOptions,
+  ObjectInfo,
+  ObjectRef,
+  ObjectStat,
+  PresignedRequest,
+  PresignGetOptions,
+  PresignPutOptions,
+  PutOptions,
+  StorageCapability,
+  StorageDriver,
+} from "../driver.js";
+import { isMissing, isPreconditionFailed, toStorageError } from "./errors.js";
+import { escapeUri, Presigner } from "./presigner.js";
+
+export interface S3BucketConfig {
+  /** The real bucket name at the provider. */
+  name: string;
+  public: boolean;
+  /** CDN / custom domain serving this bucket, e.g. `https://media.example.com`. */
+  publicBaseUrl?: string | undefined;
+}
+
+export interface S3DriverOptions {
+  /** Endpoint Stowage talks to (stat, read, delete). Absent: AWS S3 for the region. */
+  endpoint?: string | undefined;
+  /** Endpoint browsers resolve; presigned URLs are signed for its host. Defaults to `endpoint`. */
+  publicEndpoint?: string | undefined;
+  /** `auto` for Cloudflare R2. */
+  region: string;
+  /** Path-style (`host/bucket/key`) rather than virtual-hosted (`bucket.host/key`) URLs. */
+  forcePathStyle: boolean;
+  /** Static keys; absent: the AWS SDK's standard credential chain (env, profile, role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** Logical bucket names (as policies use them) → the provider's buckets. */
+  buckets: Readonly<Record<string, S3BucketConfig>>;
+  /** The store accepts POST policy uploads (AWS, MinIO, Ceph; not R2). */
+  postPolicy: boolean;
+  /** The store honours `If-None-Match: *` on PUT (AWS since 2024, R2, MinIO, Ceph 16). */
+  conditionalWrites: boolean;
+  /** Socket connect and whole-request timeouts, in ms. */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Attempts for idempotent operations (HEAD, GET, DELETE, LIST), with backoff. */
+  maxAttempts?: number;
+}
+
+/**
+ * Any S3-compatible store (AWS S3, Cloudflare R2, MinIO, Ceph RGW) behind the storage contract.
+ * Bytes never pass through Stowage: clients PUT to presigned URLs, and confirm reads only a HEAD
+ * and the first bytes.
+ */
+export class S3Driver implements StorageDriver {
+  readonly name = "s3";
+  readonly capabilities: ReadonlySet<StorageCapability>;
+  readonly #options: S3DriverOptions;
+  /** For idempotent calls: the SDK retries transient failures with exponential backoff. */
+  readonly #client: S3Client;
+  /** For calls a blind retry could duplicate or that stream a body once: one attempt. */
+  readonly #once: S3Client;
+  readonly #presigner: Presigner;
+  readonly #publicEndpoint: URL;
+
+  constructor(options: S3DriverOptions) {
+    this.#options = options;
+    const common = {
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      // Recent SDKs add CRC checksums by default: presigned PUTs then carry checksum
+      // parameters the browser cannot satisfy, and radosgw answers a streamed PutObject with
+      // 411. Only send checksums where an operation requires them.
+      requestChecksumCalculation: "WHEN_REQUIRED" as const,
+      responseChecksumValidation: "WHEN_REQUIRED" as const,
+      requestHandler: {
+        connectionTimeout: options.connectTimeoutMs ?? 3000,
+        requestTimeout: options.requestTimeoutMs ?? 30_000,
+      },
+    };
+    this.#client = new S3Client({ ...common, maxAttempts: options.maxAttempts ?? 3 });
+    // No `Expect: 100-continue`: radosgw answers a refused conditional PUT (412) before the
+    // body, and the SDK's handler then waits out its whole request timeout for the continue.
+    this.#once = new S3Client({ ...common, maxAttempts: 1, expectContinueHeader: false });
+    this.#publicEndpoint = new URL(
+      options.publicEndpoint ?? options.endpoint ?? `https://s3.${options.region}.amazonaws.com`,
+    );
+    this.#presigner = new Presigner({
+      endpoint: this.#publicEndpoint,
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      credentials: this.#client.config.credentials,
+      clockOffset: () => this.#client.config.systemClockOffset ?? 0,
+    });
+    const capabilities: StorageCapability[] = [];
+    if (options.postPolicy) capabilities.push("post-policy");
+    if (options.conditionalWrites) capabilities.push("conditional-write");
+    this.capabilities = new Set(capabilities);
+  }
+
+  async presignPut(options: PresignPutOptions): Promise<PresignedRequest> {
+    const headers: Record<string, string> = {
+      "Content-Type": options.contentType,
+      "Content-Length": String(options.contentLength),
+      "Cache-Control": options.cacheControl,
+    };
+    // A presigned PUT stays usable until it expires; signing If-None-Match makes the store
+    // itself refuse a second PUT, so nobody can swap the bytes after confirm.
+    if (this.#options.conditionalWrites) headers["If-None-Match"] = "*";
+    const { url, expiresAt } = await this.#presigner.presign({
+      method: "PUT",
+      bucket: this.#bucket(options.bucket).name,
+      key: options.key,
+      expiresInSeconds: options.expiresInSeconds,
+      headers,
+    });
+    return { url, method: "PUT", headers, expiresAt };
+  }
+
+  async presignGet(options: PresignGetOptions): Promise<PresignedRequest> {
+    const query: Record<string, string> = {};
+    if (options.contentDisposition !== undefined) query["response-content-disposition"] = options.contentDisposition;
+    const { url, expiresAt } = await this.#presigner.presign({
+      method: "GET",
+      bucket: this.#bucket(options.bucket).name,
+      key: options.key,
+      expiresInSeconds: options.expiresInSeconds,
+      query,
+    });
+    return { url, method: "GET", headers: {}, expiresAt };
+  }
+
+  publicUrl(ref: ObjectRef): string | undefined {
+    const bucket = this.#bucket(ref.bucket);
+    if (!bucket.public) return undefined;
+    const key = ref.key.split("/").map(escapeUri).join("/");
+    if (bucket.publicBaseUrl !== undefined) return `${bucket.publicBaseUrl.replace(/\/+$/, "")}/${key}`;
+    const endpoint = this.#publicEndpoint;
+    const base = endpoint.pathname.replace(/\/+$/, "");
+    return this.#options.forcePathStyle
+      ? `${endpoint.origin}${base}/${escapeUri(bucket.name)}/${key}`
+      : `${endpoint.protocol}//${bucket.name}.${endpoint.host}${base}/${key}`;
+  }
+
+  async stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined> {
+    try {
+      const head = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket(options.bucket).name, Key: options.key }),
+        signalOf(options),
+      );
+      return {
+        size: head.ContentLength ?? 0,
+        contentType: head.ContentType,
+        etag: head.ETag ?? "",
+        lastModified: head.LastModified ?? new Date(0),
+      };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw toStorageError(error, "stat");
+    }
+  }
+
+  async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array> {
+    try {
+      const object = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket(options.bucket).name,
+          Key: options.key,
+          // Only what sniffing needs, never the whole object.
+          Range: `bytes=0-${options.length - 1}`,
+        }),
+        signalOf(options),
+      );
+      return object.Body === undefined ? new Uint8Array() : await object.Body.transformToByteArray();
+    } catch (error) {
+      // An empty object has no byte 0: S3 answers 416 InvalidRange.
+      if ((error as { name?: string }).name === "InvalidRange") return new Uint8Array();
+      if (isMissing(error)) throw new StowageError("NOT_FOUND", "No such object.");
+      throw toStorageError(error, "read");
+    }
+  }
+
+  async put(options: PutOptions): Promise<ObjectStat> {
+    const body = exactLength(options.body, options.contentLength);
+    try {
+      await this.#once.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket(options.bucket).name,
+          Key: options.key,
+          Body: body,
+          ContentLength: options.contentLength,
+          ContentType: options.contentType,
+          ...(options.cacheControl === undefined ? {} : { CacheControl: options.cacheControl }),
+          ...(this.#options.conditionalWrites ? { IfNoneMatch: "*" } : {}),
+        }),
+        signalOf(options),
+      );
+    } catch (error) {
+      if (isPreconditionFailed(error)) {
+        throw new StowageError("OBJECT_EXISTS", "An object already exists at this key.");
+      }
+      if (body.lengthError !== undefined) throw body.lengthError;
+      throw toStorageError(error, "write");
+    }
+    if (body.lengthError !== undefined) throw body.lengthError;
+    const stat = await this.stat(options);
+    if (stat === undefined) throw new StowageError("STORAGE_UNAVAILABLE", "The object vanished right after it was written.");
+    return stat;
+  }
+
+  async delete(options: ObjectRef & IoOptions): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteObjectCommand({ Bucket: this.#bucket(options.bucket).name, Key: options.key }),
+        signalOf(options),
+      );
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw toStorageError(error, "delete");
+    }
+  }
+
+  async* list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo> {
+    const pages = paginateListObjectsV2(
+      { client: this.#client, pageSize: 1000 },
+      { Bucket: this.#bucket(options.bucket).name, ...(options.prefix === undefined ? {} : { Prefix: options.prefix }) },
+    );
+    try {
+      for await (const page of pages) {
+        options.signal?.throwIfAborted();
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          yield {
+            key: object.Key,
+            size: object.Size ?? 0,
+            contentType: undefined,
+            etag: object.ETag ?? "",
+            lastModified: object.LastModified ?? new Date(0),
+          };
+        }
+      }
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw toStorageError(error, "list");
+    }
+  }
+
+  async ping(options: IoOptions = {}): Promise<void> {
+    const first = Object.values(this.#options.buckets)[0];
+    if (first === undefined) return;
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: first.name }), signalOf(options));
+    } catch (error) {
+      throw toStorageError(error, "reach");
+    }
+  }
+
+  /** The provider's bucket names, each once (several logical buckets may share one). */
+  bucketNames(): string[] {
+    return [...new Set(Object.values(this.#options.buckets).map((b) => b.name))];
+  }
+
+  /** The SDK client, for the `storage` CLI commands (CORS, init, lifecycle). */
+  get client(): S3Client {
+    return this.#client;
+  }
+
+  #bucket(logical: string): S3BucketConfig {
+    const bucket = this.#options.buckets[logical];
+    if (bucket === undefined) throw new StowageError("NOT_FOUND", "No such bucket.");
+    return bucket;
+  }
+}
+
+function signalOf(options: IoOptions): { abortSignal?: AbortSignal } {
+  return options.signal === undefined ? {} : { abortSignal: options.signal };
+}
+
+/**
+ * Passes the body through, failing the upload (before its last byte is sent) if it is not
+ * exactly `length` bytes, so a short stream never becomes a short object or a hung request.
+ */
+function exactLength(body: Readable, length: number): PassThrough & { lengthError?: StowageError } {
+  let seen = 0;
+  const checker = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > length) {
+        out.lengthError = new StowageError("BODY_TOO_LARGE", "The body is longer than its declared length.");
+        callback(out.lengthError);
+      } else callback(null, chunk);
+    },
+    flush(callback) {
+      if (seen !== length) {
+        out.lengthError = new StowageError("INCOMPLETE_BODY", `Received ${seen} of ${length} bytes.`);
+        callback(out.lengthError);
+      } else callback();
+    },
+  });
+  const out: PassThrough & { lengthError?: StowageError } = new PassThrough();
+  // pipeline() owns the error handling of all three: a failure destroys `out`, which aborts
+  // the request the SDK is streaming it into.
+  pipeline(body, checker, out, () => undefined);
+  return out;
+}
