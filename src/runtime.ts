@@ -57,7 +57,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         await driver.ping();
       },
     },
-    { logger },
+    { logger, corsOrigins: config.corsOrigins },
   );
   return {
     app,

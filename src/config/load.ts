@@ -111,6 +111,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret"),
     defaultQuotaBytes: int("STOWAGE_DEFAULT_QUOTA_BYTES", 100 * 1024 * 1024, 0),
     downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),
+    corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
     logLevel,
     buckets,
     policies,
@@ -128,6 +129,16 @@ export function redactConfig(config: Config): Record<string, unknown> {
     ? { ...config.storage, credentials: { accessKeyId: config.storage.credentials.accessKeyId, secretAccessKey: "[redacted]" } }
     : config.storage;
   return { ...config, jwt, storage, signingSecret: "[redacted]" };
+}
+
+function parseOrigins(raw: string | undefined, problems: string[]): string[] {
+  const origins = (raw ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin.replace(/\/+$/, "")) {
+      problems.push(`STOWAGE_CORS_ORIGINS: '${origin}' is not an origin like https://app.example.com`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/+$/, ""));
 }
 
 function parseDatabaseUrl(

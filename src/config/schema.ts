@@ -7,7 +7,8 @@ import type { StorageConfig } from "./storage.js";
 export const PolicyFileSchema = Type.Object(
   {
     allowedTypes: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
-    maxBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4 })),
+    multipartThresholdBytes: Type.Optional(Type.Integer({ minimum: 5 * 1024 * 1024 })),
     urlTtlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
     keyTemplate: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     bucket: Type.Optional(Type.String()),
@@ -64,6 +65,8 @@ export interface Config {
   signingSecret: string;
   defaultQuotaBytes: number;
   downloadTtlSeconds: number;
+  /** Browser origins allowed by CORS (API, and local storage uploads). */
+  corsOrigins: string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   buckets: Record<string, BucketConfig>;
   policies: Policy[];

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { requireCaller } from "./auth.js";
 import { errorHandler, notFoundHandler } from "./error-handler.js";
+import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerConfirmUpload } from "./routes/confirm-upload.js";
 import { registerCreateUpload } from "./routes/create-upload.js";
 import { registerDeleteUpload } from "./routes/delete-upload.js";
@@ -11,6 +13,7 @@ import { registerGetQuota } from "./routes/get-quota.js";
 import { registerGetUpload } from "./routes/get-upload.js";
 import { registerHealth } from "./routes/health.js";
 import { registerListUploads } from "./routes/list-uploads.js";
+import { registerSignParts } from "./routes/sign-parts.js";
 import { registerLocalObjects } from "./routes/local-objects.js";
 import type { App, HttpDeps } from "./types.js";
 
@@ -18,6 +21,8 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   /** Trust `X-Forwarded-*` from a load balancer in front. */
   trustProxy?: boolean;
+  /** Browser origins allowed to call the API and, on local storage, to PUT objects. */
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -37,6 +42,17 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
     bodyLimit: 64 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    // Answers preflights for the API and for the local object endpoint alike: browsers PUT
+    // with Content-Type, Cache-Control and If-None-Match, and read ETag to complete multipart.
+    void app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ["GET", "HEAD", "PUT", "POST", "DELETE"],
+      allowedHeaders: ["authorization", "content-type", "cache-control", "if-none-match", "x-request-id"],
+      exposedHeaders: ["ETag", "X-Request-Id"],
+      maxAge: 3600,
+    });
+  }
   app.decorateRequest("caller", undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -53,6 +69,8 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
     registerListUploads(api, deps);
     registerGetUpload(api, deps);
     registerConfirmUpload(api, deps);
+    registerSignParts(api, deps);
+    registerCompleteUpload(api, deps);
     registerDownloadUpload(api, deps);
     registerDeleteUpload(api, deps);
     registerGetQuota(api, deps);

@@ -23,6 +23,11 @@ export interface Policy {
   readonly visibility: "public" | "private";
   /** `Cache-Control` stored with the object and sent when it is served. */
   readonly cacheControl: string;
+  /**
+   * Uploads of at least this many bytes go in presigned parts (multipart) where the storage
+   * driver supports it. Default 100 MiB.
+   */
+  readonly multipartThresholdBytes?: number;
   /** JWT roles allowed to upload this type; absent means every authenticated user. */
   readonly allowedRoles?: readonly string[];
 }

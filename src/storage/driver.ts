@@ -34,6 +34,30 @@ export interface StorageDriver {
   list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo>;
   /** Checks the store can be reached (for readiness probes). */
   ping(options?: IoOptions): Promise<void>;
+
+  // Multipart uploads (capability `multipart`): large files in presigned parts.
+  /** Starts a multipart upload; the object appears only at `completeMultipart`. */
+  createMultipart?(options: ObjectRef & { contentType: string; cacheControl: string }): Promise<{ uploadId: string }>;
+  /** A URL for one part; the signature covers its exact `Content-Length`. */
+  presignPart?(options: PresignPartOptions): Promise<PresignedRequest>;
+  /** Assembles the parts, in order, into the object. Refuses to replace an existing key. */
+  completeMultipart?(options: ObjectRef & { uploadId: string; parts: readonly CompletedPart[] }): Promise<void>;
+  /** Drops an unfinished multipart upload and its parts. Aborting twice is not an error. */
+  abortMultipart?(options: ObjectRef & { uploadId: string }): Promise<void>;
+}
+
+export interface PresignPartOptions extends ObjectRef {
+  uploadId: string;
+  /** 1-based, at most 10 000. */
+  partNumber: number;
+  contentLength: number;
+  expiresInSeconds: number;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  /** The `ETag` the store answered the part's PUT with. */
+  etag: string;
 }
 
 export type StorageCapability = "multipart" | "post-policy" | "conditional-write";

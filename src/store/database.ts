@@ -28,6 +28,9 @@ export interface UploadsTable {
   expires_at: number;
   confirmed_at: number | null;
   deleted_at: number | null;
+  multipart_id: string | null;
+  part_size: number | null;
+  part_count: number | null;
 }
 
 export interface QuotasTable {

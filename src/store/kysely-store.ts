@@ -72,6 +72,9 @@ export class KyselyStore implements MetadataStore {
           expires_at: upload.expiresAt.getTime(),
           confirmed_at: null,
           deleted_at: null,
+          multipart_id: upload.multipart?.uploadId ?? null,
+          part_size: upload.multipart?.partSize ?? null,
+          part_count: upload.multipart?.partCount ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -302,6 +305,10 @@ function toRecord(row: Selectable<UploadsTable>): UploadRecord {
     expiresAt: new Date(Number(row.expires_at)),
     confirmedAt: date(row.confirmed_at),
     deletedAt: date(row.deleted_at),
+    multipart:
+      row.multipart_id === null
+        ? undefined
+        : { uploadId: row.multipart_id, partSize: Number(row.part_size), partCount: Number(row.part_count) },
   };
 }
 

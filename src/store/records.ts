@@ -27,6 +27,8 @@ export interface UploadRecord {
   expiresAt: Date;
   confirmedAt: Date | undefined;
   deletedAt: Date | undefined;
+  /** Set for multipart uploads: the store's upload id and the part plan. */
+  multipart: { uploadId: string; partSize: number; partCount: number } | undefined;
 }
 
 export type NewUpload = Omit<

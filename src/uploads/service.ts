@@ -3,12 +3,13 @@ import { ERROR_STATUS, type ErrorCode, StowageError } from "../errors.js";
 import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
 import { extensionFor, normalizeMimeType } from "../policies/mime.js";
 import { mayUse, type Policy, type PolicySet } from "../policies/policy.js";
-import type { PresignedRequest, StorageDriver } from "../storage/driver.js";
+import type { CompletedPart, PresignedRequest, StorageDriver } from "../storage/driver.js";
 import type { QuotaCharge, UploadRecord } from "../store/records.js";
 import type { MetadataStore } from "../store/store.js";
 import { attachmentDisposition } from "./disposition.js";
 import { sanitizeFilename } from "./filename.js";
 import { sourcesOf } from "./lifecycle.js";
+import { FIRST_BATCH, MultipartUploads, type SignedPart } from "./multipart.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
 import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
 
@@ -39,10 +40,14 @@ export interface PresignInput {
   ownerId?: string | undefined;
 }
 
-export interface PresignAnswer extends PresignedRequest {
-  id: string;
-  key: string;
-}
+/** How long a multipart upload may take, end to end; its part URLs are re-signed meanwhile. */
+const MULTIPART_TTL_SECONDS = 24 * 3600;
+
+/** A single presigned PUT, or for large files the part plan with the first part URLs. */
+export type PresignAnswer = { id: string; key: string } & (
+  | PresignedRequest
+  | { method: "PUT"; multipart: { partSize: number; partCount: number; parts: SignedPart[] }; expiresAt: Date }
+);
 
 export interface ConfirmAnswer {
   id: string;
@@ -59,10 +64,12 @@ export interface ConfirmAnswer {
 export class UploadService {
   readonly #o: UploadServiceOptions;
   readonly #now: () => Date;
+  readonly #multipart: MultipartUploads;
 
   constructor(options: UploadServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+    this.#multipart = new MultipartUploads(options.driver);
   }
 
   /** Checks the request against the policy and quota, records a pending upload, signs a PUT. */
@@ -112,8 +119,7 @@ export class UploadService {
       ext: extensionFor(contentType),
       now,
     });
-    const expiresAt = new Date(now.getTime() + policy.urlTtlSeconds * 1000);
-    await this.#o.store.insertUpload({
+    const record = {
       id,
       userId: caller.userId,
       ownerType: policy.ownerType,
@@ -124,8 +130,20 @@ export class UploadService {
       contentType,
       declaredSize: input.size,
       createdAt: now,
-      expiresAt,
-    });
+    };
+    const plan = this.#multipart.planFor(policy, input.size);
+    if (plan !== undefined) {
+      // The store's upload id must exist before the row that points at it; should the insert
+      // fail, the sweeper aborts the stray upload.
+      const { uploadId } = await this.#multipart.start({ bucket: policy.bucket, key, contentType, cacheControl: policy.cacheControl });
+      const expiresAt = new Date(now.getTime() + MULTIPART_TTL_SECONDS * 1000);
+      const upload = await this.#o.store.insertUpload({ ...record, expiresAt, multipart: { uploadId, ...plan } });
+      const first = Array.from({ length: Math.min(plan.partCount, FIRST_BATCH) }, (_, i) => i + 1);
+      const parts = await this.#multipart.signParts(upload, first, policy.urlTtlSeconds);
+      return { id, key, method: "PUT", multipart: { ...plan, parts }, expiresAt };
+    }
+    const expiresAt = new Date(now.getTime() + policy.urlTtlSeconds * 1000);
+    await this.#o.store.insertUpload({ ...record, expiresAt, multipart: undefined });
     const signed = await this.#o.driver.presignPut({
       bucket: policy.bucket,
       key,
@@ -203,6 +221,20 @@ export class UploadService {
     }
   }
 
+  /** Fresh URLs for parts of a multipart upload: the next batch, or again after expiry. */
+  async signParts(caller: Caller, id: string, partNumbers: readonly number[]): Promise<{ parts: SignedPart[] }> {
+    const upload = await this.#own(caller, id);
+    const policy = this.#policy(upload.ownerType);
+    return { parts: await this.#multipart.signParts(upload, partNumbers, policy.urlTtlSeconds) };
+  }
+
+  /** Assembles a multipart upload from its parts' ETags; then confirm it like any upload. */
+  async complete(caller: Caller, id: string, parts: readonly CompletedPart[]): Promise<UploadView> {
+    const upload = await this.#own(caller, id);
+    await this.#multipart.complete(upload, parts);
+    return toView(upload);
+  }
+
   async get(caller: Caller, id: string): Promise<UploadView> {
     return toView(await this.#own(caller, id));
   }
@@ -245,6 +277,9 @@ export class UploadService {
       const current = await this.#o.store.findUpload(upload.id);
       if (current?.status === "deleted") return;
       throw new StowageError("UPLOAD_GONE", "This upload has already expired.");
+    }
+    if (upload.status === "pending" && upload.multipart !== undefined) {
+      await this.#multipart.abort(upload).catch((error: unknown) => this.#warn("multipart abort failed", upload, error));
     }
     await this.#deleteObject(upload);
   }
@@ -333,12 +368,16 @@ export class UploadService {
       await this.#o.driver.delete({ bucket: upload.bucket, key: upload.key });
     } catch (error) {
       // The row already says the object is gone; the orphan sweep removes what is left.
-      this.#o.onWarning?.("object delete failed; left for the orphan sweep", {
-        uploadId: upload.id,
-        key: upload.key,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#warn("object delete failed; left for the orphan sweep", upload, error);
     }
+  }
+
+  #warn(message: string, upload: UploadRecord, error: unknown): void {
+    this.#o.onWarning?.(message, {
+      uploadId: upload.id,
+      key: upload.key,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 
   async #confirmAnswer(upload: UploadRecord): Promise<ConfirmAnswer> {

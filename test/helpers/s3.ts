@@ -58,3 +58,17 @@ export function s3Driver(buckets: S3DriverOptions["buckets"], overrides: Partial
     ...overrides,
   });
 }
+
+/** Environment that points a Stowage instance at the test S3 server with the given buckets. */
+export function stowageS3Env(bucket: string, complianceBucket = bucket): Record<string, string> {
+  const env = s3Env();
+  return {
+    STOWAGE_STORAGE: "s3",
+    STOWAGE_S3_ENDPOINT: env.endpoint,
+    STOWAGE_S3_ACCESS_KEY_ID: env.accessKeyId,
+    STOWAGE_S3_SECRET_ACCESS_KEY: env.secretAccessKey,
+    STOWAGE_S3_REGION: env.region,
+    STOWAGE_S3_BUCKET: bucket,
+    STOWAGE_S3_COMPLIANCE_BUCKET: complianceBucket,
+  };
+}

@@ -47,6 +47,18 @@ export function registerLocalObjects(app: App, driver: LocalDriver): void {
           contentLength,
           cacheControl: request.headers["cache-control"],
         });
+        const { uploadId, partNumber } = request.query;
+        if (uploadId !== undefined) {
+          const etag = await driver.putPart({
+            bucket,
+            key,
+            uploadId,
+            partNumber: Number(partNumber),
+            body: request.raw,
+            contentLength: contentLength ?? 0,
+          });
+          return reply.status(200).header("ETag", etag).send();
+        }
         const stat = await driver.put({
           bucket,
           key,

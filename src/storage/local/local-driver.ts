@@ -2,22 +2,25 @@ import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
 import { access, constants, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isStowageError, StowageError } from "../../errors.js";
 import type {
+  CompletedPart,
   IoOptions,
   ObjectInfo,
   ObjectRef,
   ObjectStat,
   PresignedRequest,
   PresignGetOptions,
+  PresignPartOptions,
   PresignPutOptions,
   PutOptions,
   StorageCapability,
   StorageDriver,
 } from "../driver.js";
 import { walkFiles } from "./list.js";
+import { LocalMultipart } from "./multipart.js";
 import { assertSafeBucket, resolveInside } from "./safe-path.js";
 import { MAX_EXPIRY_SECONDS, type SignedScope, sign, verify } from "./signed-url.js";
 
@@ -57,12 +60,13 @@ const FS_UNAVAILABLE = new Set(["EACCES", "EPERM", "ENOSPC", "EIO", "EROFS", "ED
  */
 export class LocalDriver implements StorageDriver {
   readonly name = "local";
-  readonly capabilities: ReadonlySet<StorageCapability> = new Set(["conditional-write"]);
+  readonly capabilities: ReadonlySet<StorageCapability> = new Set(["conditional-write", "multipart"]);
   readonly #options: LocalDriverOptions;
   readonly #objects: string;
   readonly #meta: string;
   readonly #tmp: string;
   readonly #now: () => Date;
+  readonly #multipart: LocalMultipart;
 
   constructor(options: LocalDriverOptions) {
     this.#options = options;
@@ -70,6 +74,7 @@ export class LocalDriver implements StorageDriver {
     this.#meta = join(options.root, "meta");
     this.#tmp = join(options.root, "tmp");
     this.#now = options.now ?? (() => new Date());
+    this.#multipart = new LocalMultipart(this.#tmp);
   }
 
   /** Creates the directory layout; call once before serving. */
@@ -173,9 +178,15 @@ export class LocalDriver implements StorageDriver {
       key: request.key,
       contentLength: request.contentLength,
     };
-    // Absent headers sign as absent, so leaving one out is a mismatch, not a wildcard.
-    if (request.contentType !== undefined) scope.contentType = request.contentType;
-    if (request.cacheControl !== undefined) scope.cacheControl = request.cacheControl;
+    if (query.uploadId !== undefined) {
+      // A part: only its length is signed, as for S3's UploadPart.
+      scope.uploadId = query.uploadId;
+      scope.partNumber = Number(query.partNumber);
+    } else {
+      // Absent headers sign as absent, so leaving one out is a mismatch, not a wildcard.
+      if (request.contentType !== undefined) scope.contentType = request.contentType;
+      if (request.cacheControl !== undefined) scope.cacheControl = request.cacheControl;
+    }
     verify(scope, query, secret, nowSeconds);
     return { disposition: undefined };
   }
@@ -257,15 +268,7 @@ export class LocalDriver implements StorageDriver {
         if (received !== limit) {
           throw new StowageError("INCOMPLETE_BODY", `Received ${received} of ${limit} bytes.`);
         }
-        await mkdir(dirname(finalPath), { recursive: true });
-        await link(tmpPath, finalPath).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === "EEXIST") throw objectExists();
-          throw error;
-        });
-        await this.#writeMeta(options, {
-          contentType: options.contentType,
-          cacheControl: options.cacheControl,
-        });
+        await this.#commit(tmpPath, options, { contentType: options.contentType, cacheControl: options.cacheControl });
       } finally {
         await rm(tmpPath, { force: true });
       }
@@ -274,6 +277,62 @@ export class LocalDriver implements StorageDriver {
         throw new StowageError("STORAGE_UNAVAILABLE", "Object vanished after write.");
       return result;
     });
+  }
+
+  async createMultipart(options: ObjectRef & { contentType: string; cacheControl: string }): Promise<{ uploadId: string }> {
+    this.#path(options);
+    this.#bucket(options.bucket);
+    return { uploadId: await guardFs(() => this.#multipart.create(options)) };
+  }
+
+  async presignPart(options: PresignPartOptions): Promise<PresignedRequest> {
+    const expires = this.#expiry(options.expiresInSeconds);
+    const scope: SignedScope = {
+      method: "PUT",
+      bucket: options.bucket,
+      key: options.key,
+      expires,
+      contentLength: options.contentLength,
+      uploadId: options.uploadId,
+      partNumber: options.partNumber,
+    };
+    const query = new URLSearchParams({
+      uploadId: options.uploadId,
+      partNumber: String(options.partNumber),
+      expires: String(expires),
+      signature: sign(scope, this.#options.signingSecret),
+    });
+    return {
+      url: `${this.#objectUrl(options)}?${query}`,
+      method: "PUT",
+      headers: { "Content-Length": String(options.contentLength) },
+      expiresAt: new Date(expires * 1000),
+    };
+  }
+
+  /** Stores one part of a multipart upload (for the serving route); returns its ETag. */
+  putPart(options: ObjectRef & { uploadId: string; partNumber: number; body: Readable; contentLength: number }): Promise<string> {
+    this.#path(options);
+    return guardFs(() => this.#multipart.putPart(options));
+  }
+
+  async completeMultipart(options: ObjectRef & { uploadId: string; parts: readonly CompletedPart[] }): Promise<void> {
+    const finalPath = this.#path(options);
+    await guardFs(async () => {
+      if ((await statOrUndefined(finalPath)) !== undefined) throw objectExists();
+      const tmpPath = join(this.#tmp, randomUUID());
+      try {
+        const manifest = await this.#multipart.assemble(options, tmpPath);
+        await this.#commit(tmpPath, options, { contentType: manifest.contentType, cacheControl: manifest.cacheControl });
+      } finally {
+        await rm(tmpPath, { force: true });
+      }
+      await this.#multipart.abort(options.uploadId);
+    });
+  }
+
+  async abortMultipart(options: ObjectRef & { uploadId: string }): Promise<void> {
+    await guardFs(() => this.#multipart.abort(options.uploadId));
   }
 
   async delete(ref: ObjectRef & IoOptions): Promise<void> {
@@ -326,6 +385,17 @@ export class LocalDriver implements StorageDriver {
 
   #metaPath(ref: ObjectRef): string {
     return resolveInside(this.#meta, ref.bucket, ref.key, ".json");
+  }
+
+  /** Makes a complete temp file visible at its key: `link(2)` fails if the key exists. */
+  async #commit(tmpPath: string, ref: ObjectRef, meta: ObjectMeta): Promise<void> {
+    const finalPath = this.#path(ref);
+    await mkdir(dirname(finalPath), { recursive: true });
+    await link(tmpPath, finalPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EEXIST") throw objectExists();
+      throw error;
+    });
+    await this.#writeMeta(ref, meta);
   }
 
   async #readMeta(ref: ObjectRef): Promise<ObjectMeta | undefined> {

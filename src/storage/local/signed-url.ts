@@ -19,6 +19,9 @@ export interface SignedScope {
   cacheControl?: string;
   /** GET only: the `Content-Disposition` to answer with. */
   disposition?: string;
+  /** Multipart part uploads: which upload and part the URL is for. */
+  uploadId?: string;
+  partNumber?: number;
 }
 
 /** Longest lifetime a URL may be signed for (S3 allows 7 days too). */
@@ -36,6 +39,8 @@ function canonical(scope: SignedScope): string {
     scope.contentLength ?? null,
     scope.cacheControl ?? null,
     scope.disposition ?? null,
+    scope.uploadId ?? null,
+    scope.partNumber ?? null,
   ]);
 }
 

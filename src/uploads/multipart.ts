@@ -1,0 +1,113 @@
+import { StowageError } from "../errors.js";
+import type { Policy } from "../policies/policy.js";
+import type { CompletedPart, PresignedRequest, StorageDriver } from "../storage/driver.js";
+import type { UploadRecord } from "../store/records.js";
+import { partLength, type PartPlan, planParts } from "./part-plan.js";
+
+/** Default size from which uploads go in parts. */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+/** Part URLs handed out with the presign answer; the rest are signed on request. */
+export const FIRST_BATCH = 20;
+/** At most this many part URLs per request. */
+export const MAX_BATCH = 100;
+
+export interface SignedPart extends PresignedRequest {
+  partNumber: number;
+}
+
+type MultipartDriver = Required<Pick<StorageDriver, "createMultipart" | "presignPart" | "completeMultipart" | "abortMultipart">>;
+
+/**
+ * Large uploads in presigned parts. Part URLs are signed lazily, a batch at a time and again
+ * whenever one expires, so a long upload never dies on an expired URL; the part size is fixed
+ * by the plan so the client only cuts the file.
+ */
+export class MultipartUploads {
+  readonly #driver: StorageDriver;
+
+  constructor(driver: StorageDriver) {
+    this.#driver = driver;
+  }
+
+  /** The part plan for an upload, or undefined when it goes in one PUT. */
+  planFor(policy: Policy, size: number): PartPlan | undefined {
+    if (!this.#supported()) return undefined;
+    if (size < (policy.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD)) return undefined;
+    return planParts(size);
+  }
+
+  start(ref: { bucket: string; key: string; contentType: string; cacheControl: string }): Promise<{ uploadId: string }> {
+    return this.#required().createMultipart(ref);
+  }
+
+  async signParts(upload: UploadRecord, partNumbers: readonly number[], expiresInSeconds: number): Promise<SignedPart[]> {
+    const multipart = this.#multipartOf(upload);
+    if (partNumbers.length > MAX_BATCH) {
+      throw new StowageError("INVALID_REQUEST", `Ask for at most ${MAX_BATCH} parts at a time.`, { details: { field: "body.partNumbers" } });
+    }
+    const driver = this.#required();
+    return Promise.all(
+      [...new Set(partNumbers)].map(async (partNumber) => {
+        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > multipart.partCount) {
+          throw new StowageError("INVALID_REQUEST", `Part ${partNumber} is outside 1..${multipart.partCount}.`, {
+            details: { field: "body.partNumbers" },
+          });
+        }
+        const signed = await driver.presignPart({
+          bucket: upload.bucket,
+          key: upload.key,
+          uploadId: multipart.uploadId,
+          partNumber,
+          contentLength: partLength(upload.declaredSize, multipart, partNumber),
+          expiresInSeconds,
+        });
+        return { partNumber, ...signed };
+      }),
+    );
+  }
+
+  /** Assembles the parts; completing an already completed upload is harmless. */
+  async complete(upload: UploadRecord, parts: readonly CompletedPart[]): Promise<void> {
+    const multipart = this.#multipartOf(upload);
+    const numbers = parts.map((p) => p.partNumber);
+    if (numbers.length !== multipart.partCount || numbers.some((n, i) => n !== i + 1)) {
+      throw new StowageError("INVALID_REQUEST", `List all ${multipart.partCount} parts, in order, each once.`, {
+        details: { field: "body.parts", partCount: multipart.partCount },
+      });
+    }
+    try {
+      await this.#required().completeMultipart({ bucket: upload.bucket, key: upload.key, uploadId: multipart.uploadId, parts });
+    } catch (error) {
+      // A retried complete finds its object already there (local) or the upload gone (S3).
+      const code = (error as { code?: string }).code;
+      if ((code === "OBJECT_EXISTS" || code === "UPLOAD_GONE") && (await this.#driver.stat(upload)) !== undefined) return;
+      throw error;
+    }
+  }
+
+  /** Drops an unfinished multipart upload's parts (best effort: the sweeper retries). */
+  async abort(upload: UploadRecord): Promise<void> {
+    if (upload.multipart === undefined || !this.#supported()) return;
+    await this.#required().abortMultipart({ bucket: upload.bucket, key: upload.key, uploadId: upload.multipart.uploadId });
+  }
+
+  #multipartOf(upload: UploadRecord): NonNullable<UploadRecord["multipart"]> {
+    if (upload.multipart === undefined) {
+      throw new StowageError("INVALID_REQUEST", "This upload is a single PUT, not a multipart upload.");
+    }
+    if (upload.status !== "pending") {
+      throw new StowageError("UPLOAD_NOT_PENDING", `This upload is ${upload.status}; its parts can no longer change.`);
+    }
+    return upload.multipart;
+  }
+
+  #supported(): boolean {
+    const d = this.#driver;
+    return d.capabilities.has("multipart") && !!d.createMultipart && !!d.presignPart && !!d.completeMultipart && !!d.abortMultipart;
+  }
+
+  #required(): MultipartDriver {
+    if (!this.#supported()) throw new StowageError("INTERNAL", `The ${this.#driver.name} driver has no multipart support.`);
+    return this.#driver as StorageDriver & MultipartDriver;
+  }
+}
