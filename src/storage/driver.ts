@@ -35,6 +35,12 @@ export interface StorageDriver {
   /** Checks the store can be reached (for readiness probes). */
   ping(options?: IoOptions): Promise<void>;
 
+  /**
+   * A browser form upload (capability `post-policy`): the policy pins the key, type and an
+   * exact `content-length-range`, so the store refuses anything else. Not on R2.
+   */
+  presignPost?(options: Omit<PresignPutOptions, "cacheControl"> & { cacheControl: string }): Promise<PresignedRequest>;
+
   // Multipart uploads (capability `multipart`): large files in presigned parts.
   /** Starts a multipart upload; the object appears only at `completeMultipart`. */
   createMultipart?(options: ObjectRef & { contentType: string; cacheControl: string }): Promise<{ uploadId: string }>;

@@ -7,6 +7,7 @@ import type { CompletedPart, PresignedRequest, StorageDriver } from "../storage/
 import type { QuotaCharge, UploadRecord } from "../store/records.js";
 import type { MetadataStore } from "../store/store.js";
 import { attachmentDisposition } from "./disposition.js";
+import { type CachedUrl, DownloadUrls, MemoryUrlCache, type UrlCache } from "./download-urls.js";
 import { sanitizeFilename } from "./filename.js";
 import { sourcesOf } from "./lifecycle.js";
 import { FIRST_BATCH, MultipartUploads, type SignedPart } from "./multipart.js";
@@ -27,6 +28,8 @@ export interface UploadServiceOptions {
   defaultQuotaBytes: number;
   /** Lifetime of download URLs for private objects. */
   downloadTtlSeconds: number;
+  /** Where signed download URLs are reused from; in-process LRU by default. */
+  urlCache?: UrlCache;
   now?: () => Date;
   /** Told about failures that are handled but worth an operator's eye (an object left behind). */
   onWarning?: (message: string, context: Record<string, unknown>) => void;
@@ -38,6 +41,8 @@ export interface PresignInput {
   contentType: string;
   size: number;
   ownerId?: string | undefined;
+  /** `POST` asks for a browser form upload (stores with POST policies only). Default `PUT`. */
+  method?: "PUT" | "POST" | undefined;
 }
 
 /** How long a multipart upload may take, end to end; its part URLs are re-signed meanwhile. */
@@ -65,11 +70,15 @@ export class UploadService {
   readonly #o: UploadServiceOptions;
   readonly #now: () => Date;
   readonly #multipart: MultipartUploads;
+  readonly #downloads: DownloadUrls;
 
   constructor(options: UploadServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#multipart = new MultipartUploads(options.driver);
+    this.#downloads = new DownloadUrls(options.driver, options.urlCache ?? new MemoryUrlCache(), {
+      ttlSeconds: options.downloadTtlSeconds,
+    });
   }
 
   /** Checks the request against the policy and quota, records a pending upload, signs a PUT. */
@@ -131,6 +140,25 @@ export class UploadService {
       declaredSize: input.size,
       createdAt: now,
     };
+    if (input.method === "POST") {
+      const driver = this.#o.driver;
+      if (driver.presignPost === undefined || !driver.capabilities.has("post-policy")) {
+        throw new StowageError("INVALID_REQUEST", `The ${driver.name} storage does not accept POST uploads; use PUT.`, {
+          details: { field: "body.method" },
+        });
+      }
+      const expiresAt = new Date(now.getTime() + policy.urlTtlSeconds * 1000);
+      await this.#o.store.insertUpload({ ...record, expiresAt, multipart: undefined });
+      const signed = await driver.presignPost({
+        bucket: policy.bucket,
+        key,
+        contentType,
+        contentLength: input.size,
+        cacheControl: policy.cacheControl,
+        expiresInSeconds: policy.urlTtlSeconds,
+      });
+      return { id, key, ...signed };
+    }
     const plan = this.#multipart.planFor(policy, input.size);
     if (plan !== undefined) {
       // The store's upload id must exist before the row that points at it; should the insert
@@ -294,7 +322,7 @@ export class UploadService {
       );
     }
     const signed = await this.#signedGet(upload);
-    return { url: signed.url, expiresAt: signed.expiresAt };
+    return { url: signed.url, expiresAt: new Date(signed.expiresAt) };
   }
 
   async quota(caller: Caller): Promise<{ usedBytes: number; limitBytes: number }> {
@@ -393,13 +421,8 @@ export class UploadService {
     };
   }
 
-  #signedGet(upload: UploadRecord): Promise<PresignedRequest> {
-    return this.#o.driver.presignGet({
-      bucket: upload.bucket,
-      key: upload.key,
-      expiresInSeconds: this.#o.downloadTtlSeconds,
-      contentDisposition: attachmentDisposition(upload.filename),
-    });
+  #signedGet(upload: UploadRecord): Promise<CachedUrl> {
+    return this.#downloads.get({ bucket: upload.bucket, key: upload.key }, attachmentDisposition(upload.filename));
   }
 }
 

@@ -21,6 +21,7 @@ export function presign(
     size: number;
     filename?: string;
     ownerId?: string;
+    method?: "PUT" | "POST";
   },
 ): Promise<RawResponse> {
   return server.api("POST", "/v1/uploads", {

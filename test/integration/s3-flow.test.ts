@@ -119,6 +119,24 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
     assert.equal((await stat("private", up.key))?.etag, before?.etag);
   });
 
+  it("offers a POST policy upload pinned to the exact size", async () => {
+    const res = await presign(server, "poster", { contentType: "application/pdf", size: PDF.length, method: "POST" });
+    assert.equal(res.status, 201, res.body.toString());
+    const up = res.json();
+    assert.equal(up.method, "POST");
+    const post = (body: Buffer) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(up.fields as Record<string, string>)) form.append(name, value);
+      form.append("file", new Blob([body], { type: "application/pdf" }));
+      return fetch(up.url, { method: "POST", body: form });
+    };
+    const tooBig = await post(Buffer.concat([PDF, Buffer.from("more")]));
+    assert.equal(tooBig.status, 400, await tooBig.text());
+    const ok = await post(PDF);
+    assert.ok(ok.status === 204 || ok.status === 200 || ok.status === 201, `status ${ok.status}: ${await ok.text()}`);
+    assert.equal((await confirm(server, "poster", up.id)).status, 200);
+  });
+
   it("refuses and deletes a spoofed object at confirm", async () => {
     const up = await presignAndPut(server, "mallory", Buffer.from("MZ this is no png at all"), { ownerType: "avatar", contentType: "image/png" });
     const res = await confirm(server, "mallory", up.id);

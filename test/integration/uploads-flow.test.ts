@@ -311,6 +311,12 @@ describe("upload flow over HTTP (SQLite + local disk)", () => {
     assert.equal(put.status, 403);
   });
 
+  it("refuses a POST upload where the storage has no POST policies", async () => {
+    const res = await presign(server, "poster", { contentType: "application/pdf", size: 10, method: "POST" });
+    assert.equal(res.status, 400);
+    assert.equal(res.json().error.details.field, "body.method");
+  });
+
   it("answers health and readiness", async () => {
     assert.deepEqual((await server.api("GET", "/healthz")).json(), { status: "ok" });
     assert.deepEqual((await server.api("GET", "/readyz")).json(), { status: "ready" });

@@ -10,6 +10,7 @@ const Body = Type.Object(
     contentType: Type.String({ minLength: 3, maxLength: 255 }),
     size: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4, description: "Exact size in bytes." }),
     ownerId: Type.Optional(OwnerId),
+    method: Type.Optional(Type.Union([Type.Literal("PUT"), Type.Literal("POST")], { description: "POST: a form upload with a signed policy." })),
   },
   { additionalProperties: false },
 );

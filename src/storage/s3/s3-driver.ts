@@ -11,6 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { StowageError } from "../../errors.js";
 import type {
   CompletedPart,
@@ -131,6 +132,33 @@ export class S3Driver implements StorageDriver {
       headers,
     });
     return { url, method: "PUT", headers, expiresAt };
+  }
+
+  async presignPost(options: PresignPutOptions): Promise<PresignedRequest> {
+    if (!this.#options.postPolicy) throw new StowageError("INVALID_REQUEST", "This store does not accept POST uploads; use PUT.");
+    const bucket = this.#bucket(options.bucket).name;
+    const post = await createPresignedPost(this.#once, {
+      Bucket: bucket,
+      Key: options.key,
+      Expires: options.expiresInSeconds,
+      Fields: { "Content-Type": options.contentType, "Cache-Control": options.cacheControl },
+      Conditions: [
+        ["content-length-range", options.contentLength, options.contentLength],
+        ["eq", "$Content-Type", options.contentType],
+        ["eq", "$Cache-Control", options.cacheControl],
+      ],
+    });
+    // The policy is signed, not the request's host: the form goes to the public endpoint.
+    const base = this.#publicEndpoint.pathname.replace(/\/+$/, "");
+    return {
+      url: this.#options.forcePathStyle
+        ? `${this.#publicEndpoint.origin}${base}/${escapeUri(bucket)}`
+        : `${this.#publicEndpoint.protocol}//${bucket}.${this.#publicEndpoint.host}${base}`,
+      method: "POST",
+      headers: {},
+      fields: post.fields,
+      expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000),
+    };
   }
 
   async presignGet(options: PresignGetOptions): Promise<PresignedRequest> {
