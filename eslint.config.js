@@ -30,6 +30,7 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js"], languageOptions: { globals: { process: "readonly", URL: "readonly", console: "readonly" } } },
+  { files: ["bench/**/*.ts"], rules: { "no-console": "off" } },
   {
     files: ["test/**/*.ts", "src/**/*.test.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-floating-promises": "off" },

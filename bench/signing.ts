@@ -42,7 +42,7 @@ async function measure(fn: () => Promise<unknown>, ms: number): Promise<number> 
 export async function run(seconds: number): Promise<Record<string, number>> {
   const perCase = (seconds * 1000) / cases.length / 3;
   const results: Record<string, number[]> = {};
-  for (const [name, fn] of cases) await measure(fn, 200); // warm up every path first
+  for (const [, fn] of cases) await measure(fn, 200); // warm up every path first
   for (let round = 0; round < 3; round++) {
     for (const [name, fn] of cases) (results[name] ??= []).push(await measure(fn, perCase));
   }
