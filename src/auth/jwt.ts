@@ -60,7 +60,8 @@ export function createVerifier(config: JwtConfig): TokenVerifier {
     if (typeof payload.sub !== "string" || !SUBJECT.test(payload.sub)) {
       throw new StowageError("UNAUTHENTICATED", "The bearer token has no usable subject.");
     }
-    return { userId: payload.sub, roles: rolesOf(payload) };
+    const org = typeof payload.org === "string" && SUBJECT.test(payload.org) ? payload.org : undefined;
+    return { userId: payload.sub, roles: rolesOf(payload), orgId: org };
   };
 }
 

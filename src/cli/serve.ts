@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { createLogger } from "../logger.js";
 import { createRuntime } from "../runtime.js";
+import { describeDatabase } from "../store/open.js";
 
 /** `stowage serve`: start the HTTP service and stop cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
@@ -17,7 +18,7 @@ export async function serve(config: Config): Promise<void> {
     config.storage.kind === "s3"
       ? `  Objects:           s3 ${config.storage.endpoint ?? `AWS ${config.storage.region}`} bucket ${config.storage.bucket}`
       : `  Objects:           ${config.dataDir}/storage`,
-    `  Metadata:          ${config.database.file}`,
+    `  Metadata:          ${describeDatabase(config.database)}`,
     config.jwt.kind === "secret"
       ? "  Get a token:       npm run -s stowage -- token --user alice"
       : `  Tokens come from:  ${config.jwt.jwksUrl}`,

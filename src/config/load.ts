@@ -9,6 +9,7 @@ import { isMimeType, normalizeMimeType } from "../policies/mime.js";
 import type { Policy } from "../policies/policy.js";
 import {
   type BucketConfig,
+  type DatabaseConfig,
   type Config,
   type ConfigFile,
   ConfigFileSchema,
@@ -110,6 +111,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     jwt,
     signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret"),
     defaultQuotaBytes: int("STOWAGE_DEFAULT_QUOTA_BYTES", 100 * 1024 * 1024, 0),
+    defaultOrgQuotaBytes: int("STOWAGE_DEFAULT_ORG_QUOTA_BYTES", 10 * 1024 * 1024 * 1024, 0),
+    redisUrl: parseRedisUrl(env.REDIS_URL, problems),
+    presignPerMinute: int("STOWAGE_PRESIGN_RATE_LIMIT", 600, 0),
     downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
     logLevel,
@@ -128,7 +132,14 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const storage = config.storage.kind === "s3" && config.storage.credentials !== undefined
     ? { ...config.storage, credentials: { accessKeyId: config.storage.credentials.accessKeyId, secretAccessKey: "[redacted]" } }
     : config.storage;
-  return { ...config, jwt, storage, signingSecret: "[redacted]" };
+  const redisUrl = config.redisUrl === undefined ? undefined : config.redisUrl.replace(/\/\/([^@/]*)@/, "//***@");
+  return { ...config, jwt, storage, redisUrl, signingSecret: "[redacted]" };
+}
+
+function parseRedisUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^rediss?:\/\//.test(raw) || !URL.canParse(raw)) problems.push("REDIS_URL must be a redis:// or rediss:// URL");
+  return raw;
 }
 
 function parseOrigins(raw: string | undefined, problems: string[]): string[] {
@@ -141,24 +152,19 @@ function parseOrigins(raw: string | undefined, problems: string[]): string[] {
   return origins.map((o) => o.replace(/\/+$/, ""));
 }
 
-function parseDatabaseUrl(
-  raw: string | undefined,
-  dataDir: string,
-  cwd: string,
-  problems: string[],
-) {
-  if (raw === undefined || raw === "")
-    return { kind: "sqlite" as const, file: join(dataDir, "stowage.db") };
+function parseDatabaseUrl(raw: string | undefined, dataDir: string, cwd: string, problems: string[]): DatabaseConfig {
+  if (raw === undefined || raw === "") return { kind: "sqlite", file: join(dataDir, "stowage.db") };
   if (raw.startsWith("sqlite:")) {
     const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
-    if (path === "")
-      problems.push("DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/stowage.db");
-    return { kind: "sqlite" as const, file: path === ":memory:" ? path : resolve(cwd, path) };
+    if (path === "") problems.push("DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:./data/stowage.db");
+    return { kind: "sqlite", file: path === ":memory:" ? path : resolve(cwd, path) };
   }
-  problems.push(
-    "DATABASE_URL must be a sqlite: URL (e.g. sqlite:./data/stowage.db); PostgreSQL is not supported yet",
-  );
-  return { kind: "sqlite" as const, file: "" };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    if (!URL.canParse(raw)) problems.push("DATABASE_URL is not a valid postgres:// URL");
+    return { kind: "postgres", url: raw };
+  }
+  problems.push("DATABASE_URL must be a postgres://… or sqlite:… URL (e.g. sqlite:./data/stowage.db)");
+  return { kind: "sqlite", file: "" };
 }
 
 function resolveConfigFile(

@@ -9,6 +9,9 @@ export const PolicyFileSchema = Type.Object(
     allowedTypes: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4 })),
     multipartThresholdBytes: Type.Optional(Type.Integer({ minimum: 5 * 1024 * 1024 })),
+    retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+    expireAfterDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+    attachWithinSeconds: Type.Optional(Type.Integer({ minimum: 60 })),
     urlTtlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
     keyTemplate: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     bucket: Type.Optional(Type.String()),
@@ -46,6 +49,8 @@ export const ConfigFileSchema = Type.Object(
 );
 export type ConfigFile = Static<typeof ConfigFileSchema>;
 
+export type DatabaseConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
+
 export interface BucketConfig {
   public: boolean;
   name?: string | undefined;
@@ -59,11 +64,16 @@ export interface Config {
   /** Externally reachable URL of this instance (local storage URLs point here). */
   baseUrl: string;
   dataDir: string;
-  database: { kind: "sqlite"; file: string };
+  database: DatabaseConfig;
   storage: StorageConfig;
   jwt: JwtConfig;
   signingSecret: string;
   defaultQuotaBytes: number;
+  defaultOrgQuotaBytes: number;
+  /** Shared cache and rate limits across instances; absent: in process. */
+  redisUrl: string | undefined;
+  /** Presigns per user per minute; 0 disables the limit. */
+  presignPerMinute: number;
   downloadTtlSeconds: number;
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { requireCaller } from "./auth.js";
 import { errorHandler, notFoundHandler } from "./error-handler.js";
+import { registerAttachUploads } from "./routes/attach-uploads.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerConfirmUpload } from "./routes/confirm-upload.js";
 import { registerCreateUpload } from "./routes/create-upload.js";
@@ -66,6 +67,7 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   void app.register(async (api) => {
     api.addHook("preHandler", requireCaller(deps.verifyToken));
     registerCreateUpload(api, deps);
+    registerAttachUploads(api, deps);
     registerListUploads(api, deps);
     registerGetUpload(api, deps);
     registerConfirmUpload(api, deps);

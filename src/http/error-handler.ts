@@ -68,6 +68,8 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (stowageError.code === "DATABASE_UNAVAILABLE" || stowageError.code === "STORAGE_UNAVAILABLE") {
     void reply.header("Retry-After", "5");
   }
+  const retryAfter = stowageError.details?.retryAfterSeconds;
+  if (typeof retryAfter === "number") void reply.header("Retry-After", String(retryAfter));
   const body: ErrorBody = { error: { code: stowageError.code, message: stowageError.message } };
   if (stowageError.details !== undefined) body.error.details = stowageError.details;
   // Serialized here: a route may already have set another Content-Type (an object being served).

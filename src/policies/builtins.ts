@@ -73,5 +73,7 @@ export const BUILTIN_POLICIES: readonly Policy[] = [
     bucket: "compliance",
     visibility: "private",
     cacheControl: "private, no-store",
+    // Signed agreements are records: kept seven years, whatever the user asks.
+    retentionDays: 7 * 365,
   },
 ];

@@ -28,6 +28,12 @@ export interface Policy {
    * driver supports it. Default 100 MiB.
    */
   readonly multipartThresholdBytes?: number;
+  /** Compliance: confirmed media may not be deleted for this many days (e.g. 7 years). */
+  readonly retentionDays?: number;
+  /** Retention rule: the sweeper deletes confirmed media this many days after confirm. */
+  readonly expireAfterDays?: number;
+  /** Confirmed uploads not attached to a record within this many seconds are garbage. */
+  readonly attachWithinSeconds?: number;
   /** JWT roles allowed to upload this type; absent means every authenticated user. */
   readonly allowedRoles?: readonly string[];
 }

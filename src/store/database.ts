@@ -31,6 +31,11 @@ export interface UploadsTable {
   multipart_id: string | null;
   part_size: number | null;
   part_count: number | null;
+  org_id: string | null;
+  parent_type: string | null;
+  parent_id: string | null;
+  attached_at: number | null;
+  retain_until: number | null;
 }
 
 export interface QuotasTable {

@@ -1,32 +1,9 @@
-import { type Kysely, Migrator, type Selectable, sql, type Transaction } from "kysely";
-import { StowageError } from "../errors.js";
-import type { Database, UploadsTable } from "./database.js";
+import { type Kysely, Migrator, sql } from "kysely";
+import type { Database } from "./database.js";
+import { chargeQuota, guardDb, refundQuota, toRecord } from "./kysely-shared.js";
 import { migrationProvider } from "./migrations/index.js";
-import type { NewUpload, QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } from "./records.js";
-import type { ConfirmOutcome, MetadataStore } from "./store.js";
-
-/** Driver error codes that mean "the database is not reachable or not usable right now". */
-const UNAVAILABLE_CODES = new Set([
-  // SQLite (better-sqlite3 `code`)
-  "SQLITE_BUSY",
-  "SQLITE_LOCKED",
-  "SQLITE_CANTOPEN",
-  "SQLITE_FULL",
-  "SQLITE_READONLY",
-  "SQLITE_IOERR",
-  "SQLITE_NOTADB",
-  "SQLITE_CORRUPT",
-  // Network (node)
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-]);
+import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
+import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
 
 /**
  * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. Quotas are charged
@@ -72,6 +49,11 @@ export class KyselyStore implements MetadataStore {
           expires_at: upload.expiresAt.getTime(),
           confirmed_at: null,
           deleted_at: null,
+          org_id: upload.orgId ?? null,
+          parent_type: null,
+          parent_id: null,
+          attached_at: null,
+          retain_until: null,
           multipart_id: upload.multipart?.uploadId ?? null,
           part_size: upload.multipart?.partSize ?? null,
           part_count: upload.multipart?.partCount ?? null,
@@ -133,6 +115,7 @@ export class KyselyStore implements MetadataStore {
     size: number;
     etag: string;
     charges: readonly QuotaCharge[];
+    retainUntil?: Date | undefined;
     now: Date;
   }): Promise<ConfirmOutcome> {
     return guardDb(async () => {
@@ -149,6 +132,7 @@ export class KyselyStore implements MetadataStore {
               size: input.size,
               etag: input.etag,
               confirmed_at: input.now.getTime(),
+              retain_until: input.retainUntil?.getTime() ?? null,
             })
             .where("id", "=", input.id)
             .where("status", "in", input.from)
@@ -199,7 +183,6 @@ export class KyselyStore implements MetadataStore {
   deleteUpload(input: {
     id: string;
     from: readonly UploadStatus[];
-    refund: readonly string[];
     now: Date;
   }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
@@ -219,21 +202,59 @@ export class KyselyStore implements MetadataStore {
         if (row === undefined || before === undefined) return undefined;
         // Only bytes that were charged go back; the guarded UPDATE above makes this run once.
         if (before.status === "confirmed" && before.size !== null) {
-          const size = Number(before.size);
-          for (const subject of input.refund) {
-            await trx
-              .updateTable("quotas")
-              .set({
-                used_bytes: sql<number>`case when used_bytes > ${size} then used_bytes - ${size} else 0 end`,
-                updated_at: input.now.getTime(),
-              })
-              .where("subject", "=", subject)
-              .execute();
-          }
+          await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(before.size), input.now);
         }
         return toRecord(row);
       }),
     );
+  }
+
+  attachUploads(input: {
+    userId: string;
+    ids: readonly string[];
+    parent: { type: string; id: string };
+    now: Date;
+  }): Promise<AttachOutcome> {
+    return guardDb(async () => {
+      const rollback = Symbol("rollback");
+      let outcome: AttachOutcome | undefined;
+      try {
+        await this.#db.transaction().execute(async (trx) => {
+          const rows = await trx.selectFrom("uploads").selectAll().where("id", "in", input.ids).execute();
+          const byId = new Map(rows.map((row) => [row.id, row]));
+          const refused = input.ids.flatMap((id) => {
+            const row = byId.get(id);
+            if (row === undefined || row.user_id !== input.userId) return [{ id, reason: "not found" }];
+            if (row.status !== "confirmed") return [{ id, reason: `${row.status}, not confirmed` }];
+            const elsewhere = row.attached_at !== null && (row.parent_type !== input.parent.type || row.parent_id !== input.parent.id);
+            return elsewhere ? [{ id, reason: "attached to another record" }] : [];
+          });
+          if (refused.length > 0) {
+            outcome = { kind: "refused", refused };
+            throw rollback;
+          }
+          // Guarded like every state change: a concurrent delete or attach elsewhere makes the
+          // count come up short, and the whole attach rolls back.
+          const updated = await trx
+            .updateTable("uploads")
+            .set({ parent_type: input.parent.type, parent_id: input.parent.id, attached_at: sql<number>`coalesce(attached_at, ${input.now.getTime()})` })
+            .where("id", "in", input.ids)
+            .where("status", "=", "confirmed")
+            .where((eb) => eb.or([eb("attached_at", "is", null), eb.and([eb("parent_type", "=", input.parent.type), eb("parent_id", "=", input.parent.id)])]))
+            .returningAll()
+            .execute();
+          if (updated.length !== input.ids.length) {
+            outcome = { kind: "refused", refused: [{ id: "", reason: "changed concurrently; try again" }] };
+            throw rollback;
+          }
+          outcome = { kind: "attached", uploads: updated.map(toRecord) };
+        });
+      } catch (error) {
+        if (error !== rollback) throw error;
+      }
+      if (outcome === undefined) throw new Error("attach transaction ended without an outcome");
+      return outcome;
+    });
   }
 
   ping(): Promise<void> {
@@ -244,86 +265,5 @@ export class KyselyStore implements MetadataStore {
 
   close(): Promise<void> {
     return this.#db.destroy();
-  }
-}
-
-/** Charges `size` bytes; returns the usage when the charge would not fit (nothing changed). */
-async function chargeQuota(
-  trx: Transaction<Database>,
-  charge: QuotaCharge,
-  size: number,
-  now: Date,
-): Promise<QuotaUsage | undefined> {
-  await trx
-    .insertInto("quotas")
-    .values({
-      subject: charge.subject,
-      used_bytes: 0,
-      limit_bytes: null,
-      updated_at: now.getTime(),
-    })
-    .onConflict((oc) => oc.column("subject").doNothing())
-    .execute();
-  const charged = await trx
-    .updateTable("quotas")
-    .set({ used_bytes: sql<number>`used_bytes + ${size}`, updated_at: now.getTime() })
-    .where("subject", "=", charge.subject)
-    .where(sql<boolean>`used_bytes + ${size} <= coalesce(limit_bytes, ${charge.defaultLimitBytes})`)
-    .returning("used_bytes")
-    .executeTakeFirst();
-  if (charged !== undefined) return undefined;
-  const row = await trx
-    .selectFrom("quotas")
-    .select(["used_bytes", "limit_bytes"])
-    .where("subject", "=", charge.subject)
-    .executeTakeFirstOrThrow();
-  return {
-    subject: charge.subject,
-    usedBytes: Number(row.used_bytes),
-    limitBytes: Number(row.limit_bytes ?? charge.defaultLimitBytes),
-  };
-}
-
-function toRecord(row: Selectable<UploadsTable>): UploadRecord {
-  const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
-  return {
-    id: row.id,
-    userId: row.user_id,
-    ownerType: row.owner_type,
-    ownerId: row.owner_id ?? undefined,
-    bucket: row.bucket,
-    key: row.key,
-    filename: row.filename,
-    contentType: row.content_type,
-    declaredSize: Number(row.declared_size),
-    size: row.size === null ? undefined : Number(row.size),
-    etag: row.etag ?? undefined,
-    status: row.status as UploadStatus,
-    rejectCode: row.reject_code ?? undefined,
-    rejectReason: row.reject_reason ?? undefined,
-    createdAt: new Date(Number(row.created_at)),
-    expiresAt: new Date(Number(row.expires_at)),
-    confirmedAt: date(row.confirmed_at),
-    deletedAt: date(row.deleted_at),
-    multipart:
-      row.multipart_id === null
-        ? undefined
-        : { uploadId: row.multipart_id, partSize: Number(row.part_size), partCount: Number(row.part_count) },
-  };
-}
-
-/** Connection-level failures become 503 DATABASE_UNAVAILABLE; anything else is a bug and stays one. */
-async function guardDb<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const code = String((error as { code?: unknown } | undefined)?.code ?? "");
-    const family = code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code;
-    if (UNAVAILABLE_CODES.has(family)) {
-      throw new StowageError("DATABASE_UNAVAILABLE", "The metadata database is not available.", {
-        cause: error,
-      });
-    }
-    throw error;
   }
 }

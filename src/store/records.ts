@@ -29,14 +29,26 @@ export interface UploadRecord {
   deletedAt: Date | undefined;
   /** Set for multipart uploads: the store's upload id and the part plan. */
   multipart: { uploadId: string; partSize: number; partCount: number } | undefined;
+  /** The caller's organization when it was created (its quota is charged too). */
+  orgId: string | undefined;
+  /** The application record this upload is attached to, and when. */
+  parent: { type: string; id: string } | undefined;
+  attachedAt: Date | undefined;
+  /** Compliance retention: the object may not be deleted before this. */
+  retainUntil: Date | undefined;
 }
 
 export type NewUpload = Omit<
   UploadRecord,
-  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt"
+  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt" | "parent" | "attachedAt" | "retainUntil"
 >;
 
-/** A quota subject such as `user:alice` (later also `org:acme`). */
+/** The quota subjects an upload is charged to: its user, and its organization if any. */
+export function quotaSubjects(userId: string, orgId: string | null | undefined): string[] {
+  return orgId == null ? [`user:${userId}`] : [`user:${userId}`, `org:${orgId}`];
+}
+
+/** A quota subject such as `user:alice` or `org:acme`. */
 export interface QuotaCharge {
   subject: string;
   /** Limit used when the subject has no limit of its own. */

@@ -29,6 +29,8 @@ export interface MetadataStore {
     size: number;
     etag: string;
     charges: readonly QuotaCharge[];
+    /** Compliance retention: the upload may not be deleted before this. */
+    retainUntil?: Date | undefined;
     now: Date;
   }): Promise<ConfirmOutcome>;
   /** Moves an upload to `rejected` with a reason, if it is in one of `from`. */
@@ -40,17 +42,26 @@ export interface MetadataStore {
   }): Promise<UploadRecord | undefined>;
   /**
    * In one transaction: move the upload to `deleted` and, if it was `confirmed`, give its
-   * bytes back to every quota (never below zero).
+   * bytes back to its user's and organization's quotas (never below zero).
    */
-  deleteUpload(input: {
-    id: string;
-    from: readonly UploadStatus[];
-    refund: readonly string[];
+  deleteUpload(input: { id: string; from: readonly UploadStatus[]; now: Date }): Promise<UploadRecord | undefined>;
+  /**
+   * In one transaction: attach every listed upload to `parent`, or none. Refused when any is
+   * missing, not the user's, not confirmed, or attached to another parent.
+   */
+  attachUploads(input: {
+    userId: string;
+    ids: readonly string[];
+    parent: { type: string; id: string };
     now: Date;
-  }): Promise<UploadRecord | undefined>;
+  }): Promise<AttachOutcome>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+export type AttachOutcome =
+  | { kind: "attached"; uploads: UploadRecord[] }
+  | { kind: "refused"; refused: { id: string; reason: string }[] };
 
 export type ConfirmOutcome =
   | { kind: "confirmed"; upload: UploadRecord }

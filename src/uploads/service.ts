@@ -4,21 +4,32 @@ import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
 import { extensionFor, normalizeMimeType } from "../policies/mime.js";
 import { mayUse, type Policy, type PolicySet } from "../policies/policy.js";
 import type { CompletedPart, PresignedRequest, StorageDriver } from "../storage/driver.js";
-import type { QuotaCharge, UploadRecord } from "../store/records.js";
+import { type QuotaCharge, quotaSubjects, type UploadRecord } from "../store/records.js";
 import type { MetadataStore } from "../store/store.js";
 import { attachmentDisposition } from "./disposition.js";
 import { type CachedUrl, DownloadUrls, MemoryUrlCache, type UrlCache } from "./download-urls.js";
 import { sanitizeFilename } from "./filename.js";
 import { sourcesOf } from "./lifecycle.js";
 import { FIRST_BATCH, MultipartUploads, type SignedPart } from "./multipart.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
 import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
 
-/** Who is asking: the verified JWT subject and roles. */
+/** Who is asking: the verified JWT subject, roles and organization. */
 export interface Caller {
   userId: string;
   roles: readonly string[];
+  /** From the token's `org` claim: its quota is charged alongside the user's. */
+  orgId?: string | undefined;
 }
+
+export interface QuotaAnswer {
+  usedBytes: number;
+  limitBytes: number;
+  org?: { id: string; usedBytes: number; limitBytes: number };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
 
 export interface UploadServiceOptions {
   store: MetadataStore;
@@ -26,10 +37,14 @@ export interface UploadServiceOptions {
   policies: PolicySet;
   /** Per-user limit for users without one of their own. */
   defaultQuotaBytes: number;
+  /** Per-organization limit for organizations without one of their own. */
+  defaultOrgQuotaBytes: number;
   /** Lifetime of download URLs for private objects. */
   downloadTtlSeconds: number;
   /** Where signed download URLs are reused from; in-process LRU by default. */
   urlCache?: UrlCache;
+  /** Presign requests per user and window; absent: unlimited. */
+  presignRateLimit?: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
   now?: () => Date;
   /** Told about failures that are handled but worth an operator's eye (an object left behind). */
   onWarning?: (message: string, context: Record<string, unknown>) => void;
@@ -83,6 +98,15 @@ export class UploadService {
 
   /** Checks the request against the policy and quota, records a pending upload, signs a PUT. */
   async presign(caller: Caller, input: PresignInput): Promise<PresignAnswer> {
+    const rate = this.#o.presignRateLimit;
+    if (rate !== undefined) {
+      const decision = await rate.limiter.hit(`presign:user:${caller.userId}`, rate.limit, rate.windowSeconds);
+      if (!decision.allowed) {
+        throw new StowageError("RATE_LIMITED", `Too many uploads started; try again in ${decision.retryAfterSeconds} s.`, {
+          details: { retryAfterSeconds: decision.retryAfterSeconds },
+        });
+      }
+    }
     const policy = this.#policy(input.ownerType);
     if (!mayUse(policy, caller.roles)) {
       throw new StowageError(
@@ -116,8 +140,10 @@ export class UploadService {
       );
     }
     // Early refusal only: the binding check is the atomic charge at confirm.
-    const usage = await this.#o.store.usage(this.#charge(caller));
-    if (usage.usedBytes + input.size > usage.limitBytes) throw quotaExceeded(usage, input.size);
+    for (const charge of this.#charges(caller)) {
+      const usage = await this.#o.store.usage(charge);
+      if (usage.usedBytes + input.size > usage.limitBytes) throw quotaExceeded(usage, input.size);
+    }
 
     const now = this.#now();
     const id = uuidv7();
@@ -131,6 +157,7 @@ export class UploadService {
     const record = {
       id,
       userId: caller.userId,
+      orgId: caller.orgId,
       ownerType: policy.ownerType,
       ownerId: input.ownerId,
       bucket: policy.bucket,
@@ -232,7 +259,8 @@ export class UploadService {
       from: sourcesOf("confirmed"),
       size: stat.size,
       etag: stat.etag,
-      charges: [this.#charge(caller)],
+      charges: this.#charges(caller, upload.orgId),
+      retainUntil: policy.retentionDays === undefined ? undefined : new Date(this.#now().getTime() + policy.retentionDays * DAY_MS),
       now: this.#now(),
     });
     switch (outcome.kind) {
@@ -295,12 +323,12 @@ export class UploadService {
   async remove(caller: Caller, id: string): Promise<void> {
     const upload = await this.#own(caller, id);
     if (upload.status === "deleted") return;
-    const deleted = await this.#o.store.deleteUpload({
-      id: upload.id,
-      from: sourcesOf("deleted"),
-      refund: [this.#charge(caller).subject],
-      now: this.#now(),
-    });
+    if (upload.retainUntil !== undefined && upload.retainUntil > this.#now()) {
+      throw new StowageError("RETENTION_ACTIVE", `This upload must be kept until ${upload.retainUntil.toISOString()}.`, {
+        details: { retainUntil: upload.retainUntil.toISOString() },
+      });
+    }
+    const deleted = await this.#o.store.deleteUpload({ id: upload.id, from: sourcesOf("deleted"), now: this.#now() });
     if (deleted === undefined) {
       const current = await this.#o.store.findUpload(upload.id);
       if (current?.status === "deleted") return;
@@ -325,9 +353,29 @@ export class UploadService {
     return { url: signed.url, expiresAt: new Date(signed.expiresAt) };
   }
 
-  async quota(caller: Caller): Promise<{ usedBytes: number; limitBytes: number }> {
-    const usage = await this.#o.store.usage(this.#charge(caller));
-    return { usedBytes: usage.usedBytes, limitBytes: usage.limitBytes };
+  /** The caller's usage, and their organization's when the token names one. */
+  async quota(caller: Caller): Promise<QuotaAnswer> {
+    const [user, org] = await Promise.all(this.#charges(caller).map((charge) => this.#o.store.usage(charge)));
+    if (user === undefined) throw new Error("no user quota subject");
+    const answer: QuotaAnswer = { usedBytes: user.usedBytes, limitBytes: user.limitBytes };
+    if (org !== undefined && caller.orgId !== undefined) {
+      answer.org = { id: caller.orgId, usedBytes: org.usedBytes, limitBytes: org.limitBytes };
+    }
+    return answer;
+  }
+
+  /**
+   * Links confirmed uploads to an application record, all or none. An upload that is not the
+   * caller's, not confirmed, or attached to another record refuses the whole request.
+   */
+  async attach(caller: Caller, ids: readonly string[], parent: { type: string; id: string }): Promise<UploadView[]> {
+    const outcome = await this.#o.store.attachUploads({ userId: caller.userId, ids: [...new Set(ids)], parent, now: this.#now() });
+    if (outcome.kind === "refused") {
+      throw new StowageError("ATTACH_CONFLICT", "Nothing was attached: some uploads cannot be attached to this record.", {
+        details: { refused: outcome.refused },
+      });
+    }
+    return outcome.uploads.map(toView);
   }
 
   #policy(ownerType: string): Policy {
@@ -340,8 +388,12 @@ export class UploadService {
     return policy;
   }
 
-  #charge(caller: Caller): QuotaCharge {
-    return { subject: `user:${caller.userId}`, defaultLimitBytes: this.#o.defaultQuotaBytes };
+  /** The caller's quota subjects: always the user, and the organization when there is one. */
+  #charges(caller: Caller, orgId: string | undefined = caller.orgId): QuotaCharge[] {
+    const [user, org] = quotaSubjects(caller.userId, orgId);
+    const charges: QuotaCharge[] = [{ subject: user as string, defaultLimitBytes: this.#o.defaultQuotaBytes }];
+    if (org !== undefined) charges.push({ subject: org, defaultLimitBytes: this.#o.defaultOrgQuotaBytes });
+    return charges;
   }
 
   /** The caller's own upload; anyone else's is indistinguishable from a missing one (404). */

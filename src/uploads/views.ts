@@ -14,6 +14,9 @@ export interface UploadView {
   expiresAt: string;
   confirmedAt?: string;
   rejection?: { code: string; reason: string };
+  parent?: { type: string; id: string };
+  attachedAt?: string;
+  retainUntil?: string;
 }
 
 export function toView(upload: UploadRecord): UploadView {
@@ -30,6 +33,9 @@ export function toView(upload: UploadRecord): UploadView {
   };
   if (upload.ownerId !== undefined) view.ownerId = upload.ownerId;
   if (upload.confirmedAt !== undefined) view.confirmedAt = upload.confirmedAt.toISOString();
+  if (upload.parent !== undefined) view.parent = upload.parent;
+  if (upload.attachedAt !== undefined) view.attachedAt = upload.attachedAt.toISOString();
+  if (upload.retainUntil !== undefined) view.retainUntil = upload.retainUntil.toISOString();
   if (upload.rejectCode !== undefined) {
     view.rejection = { code: upload.rejectCode, reason: upload.rejectReason ?? "" };
   }

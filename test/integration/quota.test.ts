@@ -2,20 +2,25 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
 import { PDF } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presign, presignAndPut } from "../helpers/flow.js";
+import { DATABASES, type TestDatabase } from "../helpers/databases.js";
 import { startStowage, type TestServer } from "../helpers/server.js";
 
 const LIMIT = 1000;
 const pdfOf = (size: number) => Buffer.concat([PDF, Buffer.alloc(size - PDF.length, 0x20)]);
 
-describe("quotas", () => {
+for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () => {
   let server: TestServer;
+  let database: TestDatabase;
   before(async () => {
-    server = await startStowage({ STOWAGE_DEFAULT_QUOTA_BYTES: String(LIMIT) });
+    database = await makeDatabase();
+    server = await startStowage({ ...database.env, STOWAGE_DEFAULT_QUOTA_BYTES: String(LIMIT) });
   });
-  after(async () => server.close());
+  after(async () => {
+    await server.close();
+    await database.drop();
+  });
 
   const used = async (user: string) =>
     (await server.api("GET", "/v1/quota", { as: user })).json().usedBytes as number;
@@ -84,9 +89,7 @@ describe("quotas", () => {
     assert.equal(await used("giver"), 200, "a racing double delete refunds once");
 
     // An operator reset the counter by hand: a later delete must not drive it negative.
-    const sqlite = new Database(server.config.database.file);
-    sqlite.prepare("update quotas set used_bytes = 50 where subject = 'user:giver'").run();
-    sqlite.close();
+    await database.exec(server, "update quotas set used_bytes = 50 where subject = 'user:giver'");
     assert.equal((await server.api("DELETE", `/v1/uploads/${b.id}`, { as: "giver" })).status, 204);
     assert.equal(await used("giver"), 0);
   });

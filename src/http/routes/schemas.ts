@@ -1,12 +1,11 @@
 import Type from "typebox";
 
 /** Shared pieces of the route schemas. */
-export const UploadIdParams = Type.Object(
-  {
-    id: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }),
-  },
-  { additionalProperties: false },
-);
+
+/** An upload id: a UUID (v7). */
+export const UploadId = Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" });
+
+export const UploadIdParams = Type.Object({ id: UploadId }, { additionalProperties: false });
 
 export const OwnerType = Type.String({
   pattern: "^[a-z][a-z0-9_]{0,63}$",

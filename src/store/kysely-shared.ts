@@ -1,0 +1,126 @@
+import { type Selectable, type Transaction, sql } from "kysely";
+import { StowageError } from "../errors.js";
+import type { Database, UploadsTable } from "./database.js";
+import type { QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } from "./records.js";
+
+/** Driver error codes that mean "the database is not reachable or not usable right now". */
+const UNAVAILABLE_CODES = new Set([
+  // SQLite (better-sqlite3 `code`)
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_CANTOPEN",
+  "SQLITE_FULL",
+  "SQLITE_READONLY",
+  "SQLITE_IOERR",
+  "SQLITE_NOTADB",
+  "SQLITE_CORRUPT",
+  // Network (node)
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+/** Charges `size` bytes; returns the usage when the charge would not fit (nothing changed). */
+export async function chargeQuota(
+  trx: Transaction<Database>,
+  charge: QuotaCharge,
+  size: number,
+  now: Date,
+): Promise<QuotaUsage | undefined> {
+  await trx
+    .insertInto("quotas")
+    .values({
+      subject: charge.subject,
+      used_bytes: 0,
+      limit_bytes: null,
+      updated_at: now.getTime(),
+    })
+    .onConflict((oc) => oc.column("subject").doNothing())
+    .execute();
+  const charged = await trx
+    .updateTable("quotas")
+    .set({ used_bytes: sql<number>`used_bytes + ${size}`, updated_at: now.getTime() })
+    .where("subject", "=", charge.subject)
+    .where(sql<boolean>`used_bytes + ${size} <= coalesce(limit_bytes, ${charge.defaultLimitBytes})`)
+    .returning("used_bytes")
+    .executeTakeFirst();
+  if (charged !== undefined) return undefined;
+  const row = await trx
+    .selectFrom("quotas")
+    .select(["used_bytes", "limit_bytes"])
+    .where("subject", "=", charge.subject)
+    .executeTakeFirstOrThrow();
+  return {
+    subject: charge.subject,
+    usedBytes: Number(row.used_bytes),
+    limitBytes: Number(row.limit_bytes ?? charge.defaultLimitBytes),
+  };
+}
+
+export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
+  const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
+  return {
+    id: row.id,
+    userId: row.user_id,
+    ownerType: row.owner_type,
+    ownerId: row.owner_id ?? undefined,
+    bucket: row.bucket,
+    key: row.key,
+    filename: row.filename,
+    contentType: row.content_type,
+    declaredSize: Number(row.declared_size),
+    size: row.size === null ? undefined : Number(row.size),
+    etag: row.etag ?? undefined,
+    status: row.status as UploadStatus,
+    rejectCode: row.reject_code ?? undefined,
+    rejectReason: row.reject_reason ?? undefined,
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: new Date(Number(row.expires_at)),
+    confirmedAt: date(row.confirmed_at),
+    deletedAt: date(row.deleted_at),
+    multipart:
+      row.multipart_id === null
+        ? undefined
+        : { uploadId: row.multipart_id, partSize: Number(row.part_size), partCount: Number(row.part_count) },
+    orgId: row.org_id ?? undefined,
+    parent: row.parent_type === null || row.parent_id === null ? undefined : { type: row.parent_type, id: row.parent_id },
+    attachedAt: date(row.attached_at),
+    retainUntil: date(row.retain_until),
+  };
+}
+
+/** Connection-level failures become 503 DATABASE_UNAVAILABLE; anything else is a bug and stays one. */
+export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = String((error as { code?: unknown } | undefined)?.code ?? "");
+    const family = code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code;
+    if (UNAVAILABLE_CODES.has(family)) {
+      throw new StowageError("DATABASE_UNAVAILABLE", "The metadata database is not available.", {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Gives `size` bytes back to each subject, never below zero. */
+export async function refundQuota(trx: Transaction<Database>, subjects: readonly string[], size: number, now: Date): Promise<void> {
+  for (const subject of subjects) {
+    await trx
+      .updateTable("quotas")
+      .set({
+        used_bytes: sql<number>`case when used_bytes > ${size} then used_bytes - ${size} else 0 end`,
+        updated_at: now.getTime(),
+      })
+      .where("subject", "=", subject)
+      .execute();
+  }
+}
