@@ -1,6 +1,7 @@
 import { type Kysely, Migrator, sql } from "kysely";
 import type { Database } from "./database.js";
 import { chargeQuota, guardDb, refundQuota, toRecord } from "./kysely-shared.js";
+import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { migrationProvider } from "./migrations/index.js";
 import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
 import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
@@ -12,9 +13,11 @@ import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
  */
 export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
+  readonly sweeper: KyselySweeperStore;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.sweeper = new KyselySweeperStore(db);
   }
 
   async migrate(): Promise<void> {
@@ -187,11 +190,10 @@ export class KyselyStore implements MetadataStore {
   }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const before = await trx
-          .selectFrom("uploads")
-          .select(["status", "size"])
-          .where("id", "=", input.id)
-          .executeTakeFirst();
+        // No read before the write: a confirm committing in between would go unseen and its
+        // bytes never come back. The UPDATE locks the row and works on its latest version;
+        // `confirmed_at` then tells whether the bytes were charged (only a confirm sets it, and
+        // a confirmed upload can move on only to deleted or expired).
         const row = await trx
           .updateTable("uploads")
           .set({ status: "deleted", deleted_at: input.now.getTime() })
@@ -199,10 +201,9 @@ export class KyselyStore implements MetadataStore {
           .where("status", "in", input.from)
           .returningAll()
           .executeTakeFirst();
-        if (row === undefined || before === undefined) return undefined;
-        // Only bytes that were charged go back; the guarded UPDATE above makes this run once.
-        if (before.status === "confirmed" && before.size !== null) {
-          await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(before.size), input.now);
+        if (row === undefined) return undefined;
+        if (row.confirmed_at !== null && row.size !== null) {
+          await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(row.size), input.now);
         }
         return toRecord(row);
       }),
