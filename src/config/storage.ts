@@ -48,6 +48,8 @@ export function parseStorage(env: Env, problems: string[]): StorageConfig {
   }
   const via = r2 ? "r2" : minio ? "minio" : "stowage";
   const pick = (names: readonly string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== "");
+  /** The name of the setting a value came from, so a problem names what the user actually set. */
+  const source = (names: readonly string[]) => names.find((n) => env[n] !== undefined && env[n] !== "") ?? names[0] ?? "";
 
   const missing: string[] = [];
   if (r2) {
@@ -66,8 +68,8 @@ export function parseStorage(env: Env, problems: string[]): StorageConfig {
     problems.push(`${what} but these settings are missing: ${missing.join(", ")}`);
   }
 
-  const endpoint = normalizeEndpoint(pick(NAMES.endpoint), "STOWAGE_S3_ENDPOINT", problems);
-  const publicEndpoint = normalizeEndpoint(pick(NAMES.publicEndpoint), "STOWAGE_S3_PUBLIC_ENDPOINT", problems);
+  const endpoint = normalizeEndpoint(pick(NAMES.endpoint), source(NAMES.endpoint), problems);
+  const publicEndpoint = normalizeEndpoint(pick(NAMES.publicEndpoint), source(NAMES.publicEndpoint), problems);
   const accessKeyId = pick(NAMES.accessKeyId);
   const secretAccessKey = pick(NAMES.secretAccessKey);
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined) && missing.length === 0) {
@@ -75,7 +77,12 @@ export function parseStorage(env: Env, problems: string[]): StorageConfig {
   }
   const bucket = pick(NAMES.bucket) ?? "";
   const complianceBucket = pick(NAMES.complianceBucket) ?? bucket;
-  for (const [name, value] of [["STOWAGE_S3_BUCKET", bucket], ["STOWAGE_S3_COMPLIANCE_BUCKET", complianceBucket]]) {
+  const named: [string, string | undefined][] = [
+    [source(NAMES.bucket), bucket],
+    // Checked only when set: it defaults to the media bucket, already checked.
+    [source(NAMES.complianceBucket), pick(NAMES.complianceBucket)],
+  ];
+  for (const [name, value] of named) {
     if (value && !BUCKET_NAME.test(value)) problems.push(`${name} '${value}' is not a valid bucket name`);
   }
   const flag = (name: string, fallback: boolean) => {
@@ -99,7 +106,7 @@ export function parseStorage(env: Env, problems: string[]): StorageConfig {
     bucket,
     complianceBucket,
     // R2 has no POST policies; never offer them there.
-    postPolicy: flag("STOWAGE_S3_POST_POLICY", !r2 && !(endpoint ?? "").includes(".r2.cloudflarestorage.com")),
+    postPolicy: flag("STOWAGE_S3_POST_POLICY", !r2 && !(endpoint ?? "").toLowerCase().includes(".r2.cloudflarestorage.com")),
     conditionalWrites: flag("STOWAGE_S3_CONDITIONAL_WRITES", true),
   };
 }

@@ -141,6 +141,8 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       ["another Content-Type", { "Content-Type": "image/png" }, "twelve bytes"],
       ["another Content-Length", { "Content-Length": "11" }, "eleven byte"],
       ["no Content-Type", { "Content-Type": null }, "twelve bytes"],
+      ["another Cache-Control", { "Cache-Control": "public, max-age=31536000" }, "twelve bytes"],
+      ["no Cache-Control", { "Cache-Control": null }, "twelve bytes"],
     ] as const) {
       it(`refuses a presigned PUT with ${what} (403 or 400)`, async () => {
         const k = key(`refused-${randomUUID()}`);

@@ -115,6 +115,8 @@ describe("the stowage command", () => {
             video: {
               allowedTypes: ["video/mp4"],
               maxBytes: 2 * 1024 * MiB,
+              // One PUT however large (multipart has tests of its own): this measures streaming.
+              multipartThresholdBytes: 4 * 1024 * MiB,
               urlTtlSeconds: 600,
               keyTemplate: "videos/{userId}/{id}.{ext}",
               bucket: "private",

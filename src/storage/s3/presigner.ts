@@ -58,7 +58,8 @@ export class Presigner {
     const host = endpoint.port === "" ? hostname : `${hostname}:${endpoint.port}`;
     const basePath = endpoint.pathname.replace(/\/+$/, "");
     const path = forcePathStyle ? `${basePath}/${escapeUri(input.bucket)}/${escapedKey}` : `${basePath}/${escapedKey}`;
-    const now = new Date(Date.now() + this.#options.clockOffset());
+    // Whole seconds: X-Amz-Date has no milliseconds, and expiresAt must not outlive the URL.
+    const now = new Date(Math.floor((Date.now() + this.#options.clockOffset()) / 1000) * 1000);
     const expiresIn = await this.#cappedExpiry(input.expiresInSeconds, now);
     const request = new HttpRequest({
       protocol: endpoint.protocol,
@@ -74,7 +75,10 @@ export class Presigner {
         "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
       },
     });
-    const signed = await this.#signer.presign(request, { expiresIn, signingDate: now });
+    // The signer skips a fixed list of headers by default (Cache-Control among them): name the
+    // ones we hand the client explicitly, so changing or dropping any of them breaks the URL.
+    const signableHeaders = new Set(Object.keys(request.headers));
+    const signed = await this.#signer.presign(request, { expiresIn, signingDate: now, signableHeaders });
     const query = Object.entries(signed.query ?? {})
       .flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => [name, v]) : [[name, value ?? ""]]))
       .map(([name, value]) => `${escapeUri(name ?? "")}=${escapeUri(value ?? "")}`)
