@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
-import { access, constants, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { access, constants, link, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -22,14 +22,10 @@ import type {
 import { walkFiles } from "./list.js";
 import { LocalMultipart } from "./multipart.js";
 import { assertSafeBucket, resolveInside } from "./safe-path.js";
-import { MAX_EXPIRY_SECONDS, type SignedScope, sign, verify } from "./signed-url.js";
+import { guardFs, isFsUnavailable, statOrUndefined } from "./fs-errors.js";
+import { type LocalBucket, LocalUrls, type ObjectRequest } from "./local-urls.js";
 
-export interface LocalBucket {
-  /** Objects may be read without a signature (like a public bucket behind a CDN). */
-  public: boolean;
-  /** CDN / custom-domain base for public URLs; defaults to Stowage's own `/storage/` route. */
-  publicBaseUrl?: string | undefined;
-}
+export type { LocalBucket } from "./local-urls.js";
 
 export interface LocalDriverOptions {
   /** Directory holding `objects/`, `meta/` and `tmp/`. */
@@ -48,8 +44,6 @@ interface ObjectMeta {
   cacheControl: string | undefined;
 }
 
-const FS_UNAVAILABLE = new Set(["EACCES", "EPERM", "ENOSPC", "EIO", "EROFS", "EDQUOT", "EMFILE"]);
-
 /**
  * Objects on local disk, served by Stowage's own `/storage/{bucket}/{key}` route with
  * HMAC-signed URLs. Layout under `root`: `objects/{bucket}/{key}` for bytes,
@@ -65,7 +59,7 @@ export class LocalDriver implements StorageDriver {
   readonly #objects: string;
   readonly #meta: string;
   readonly #tmp: string;
-  readonly #now: () => Date;
+  readonly #urls: LocalUrls;
   readonly #multipart: LocalMultipart;
 
   constructor(options: LocalDriverOptions) {
@@ -73,8 +67,38 @@ export class LocalDriver implements StorageDriver {
     this.#objects = join(options.root, "objects");
     this.#meta = join(options.root, "meta");
     this.#tmp = join(options.root, "tmp");
-    this.#now = options.now ?? (() => new Date());
+    this.#urls = new LocalUrls({
+      baseUrl: options.baseUrl,
+      signingSecret: options.signingSecret,
+      buckets: options.buckets,
+      now: options.now ?? (() => new Date()),
+    });
     this.#multipart = new LocalMultipart(this.#tmp);
+  }
+
+  presignPut(options: PresignPutOptions): Promise<PresignedRequest> {
+    return Promise.resolve(this.#urls.presignPut(options));
+  }
+
+  presignGet(options: PresignGetOptions): Promise<PresignedRequest> {
+    return Promise.resolve(this.#urls.presignGet(options));
+  }
+
+  presignPart(options: PresignPartOptions): Promise<PresignedRequest> {
+    return Promise.resolve(this.#urls.presignPart(options));
+  }
+
+  publicUrl(ref: ObjectRef): string | undefined {
+    return this.#urls.publicUrl(ref);
+  }
+
+  /** Checks a request to `/storage/{bucket}/{key}` against its signature (see LocalUrls). */
+  authorize(request: ObjectRequest): { disposition: string | undefined } {
+    this.#bucket(request.bucket);
+    if (request.method === "PUT" && request.contentLength === undefined) {
+      throw new StowageError("LENGTH_REQUIRED", "Content-Length is required for uploads.");
+    }
+    return this.#urls.authorize(request);
   }
 
   /** Creates the directory layout; call once before serving. */
@@ -83,112 +107,6 @@ export class LocalDriver implements StorageDriver {
       for (const dir of [this.#objects, this.#meta, this.#tmp])
         await mkdir(dir, { recursive: true });
     });
-  }
-
-  async presignPut(options: PresignPutOptions): Promise<PresignedRequest> {
-    const expires = this.#expiry(options.expiresInSeconds);
-    const scope: SignedScope = {
-      method: "PUT",
-      bucket: options.bucket,
-      key: options.key,
-      expires,
-      contentType: options.contentType,
-      contentLength: options.contentLength,
-      cacheControl: options.cacheControl,
-    };
-    const query = new URLSearchParams({
-      expires: String(expires),
-      signature: sign(scope, this.#options.signingSecret),
-    });
-    return {
-      url: `${this.#objectUrl(options)}?${query}`,
-      method: "PUT",
-      headers: {
-        "Content-Type": options.contentType,
-        "Content-Length": String(options.contentLength),
-        "Cache-Control": options.cacheControl,
-      },
-      expiresAt: new Date(expires * 1000),
-    };
-  }
-
-  async presignGet(options: PresignGetOptions): Promise<PresignedRequest> {
-    const expires = this.#expiry(options.expiresInSeconds);
-    const scope: SignedScope = { method: "GET", bucket: options.bucket, key: options.key, expires };
-    if (options.contentDisposition !== undefined) scope.disposition = options.contentDisposition;
-    const query = new URLSearchParams({ expires: String(expires) });
-    if (options.contentDisposition !== undefined) {
-      query.set("response-content-disposition", options.contentDisposition);
-    }
-    query.set("signature", sign(scope, this.#options.signingSecret));
-    return {
-      url: `${this.#objectUrl(options)}?${query}`,
-      method: "GET",
-      headers: {},
-      expiresAt: new Date(expires * 1000),
-    };
-  }
-
-  publicUrl(ref: ObjectRef): string | undefined {
-    const bucket = this.#options.buckets[ref.bucket];
-    if (!bucket?.public) return undefined;
-    if (bucket.publicBaseUrl !== undefined) {
-      return `${bucket.publicBaseUrl.replace(/\/+$/, "")}/${encodeKey(ref.key)}`;
-    }
-    return this.#objectUrl(ref);
-  }
-
-  /**
-   * Checks an incoming request to `/storage/{bucket}/{key}` against its signature. GETs of
-   * public buckets need none. Returns the `Content-Disposition` a signed GET asked for.
-   */
-  authorize(request: {
-    method: "PUT" | "GET";
-    bucket: string;
-    key: string;
-    query: Record<string, string | undefined>;
-    contentType?: string | undefined;
-    contentLength?: number | undefined;
-    cacheControl?: string | undefined;
-  }): { disposition: string | undefined } {
-    this.#bucket(request.bucket);
-    const { query } = request;
-    const nowSeconds = Math.floor(this.#now().getTime() / 1000);
-    const secret = this.#options.signingSecret;
-    if (request.method === "GET") {
-      if (query.signature === undefined && this.#options.buckets[request.bucket]?.public) {
-        return { disposition: undefined };
-      }
-      const disposition = query["response-content-disposition"];
-      const scope: Omit<SignedScope, "expires"> = {
-        method: "GET",
-        bucket: request.bucket,
-        key: request.key,
-      };
-      if (disposition !== undefined) scope.disposition = disposition;
-      verify(scope, query, secret, nowSeconds);
-      return { disposition };
-    }
-    if (request.contentLength === undefined) {
-      throw new StowageError("LENGTH_REQUIRED", "Content-Length is required for uploads.");
-    }
-    const scope: Omit<SignedScope, "expires"> = {
-      method: "PUT",
-      bucket: request.bucket,
-      key: request.key,
-      contentLength: request.contentLength,
-    };
-    if (query.uploadId !== undefined) {
-      // A part: only its length is signed, as for S3's UploadPart.
-      scope.uploadId = query.uploadId;
-      scope.partNumber = Number(query.partNumber);
-    } else {
-      // Absent headers sign as absent, so leaving one out is a mismatch, not a wildcard.
-      if (request.contentType !== undefined) scope.contentType = request.contentType;
-      if (request.cacheControl !== undefined) scope.cacheControl = request.cacheControl;
-    }
-    verify(scope, query, secret, nowSeconds);
-    return { disposition: undefined };
   }
 
   async stat(ref: ObjectRef & IoOptions): Promise<ObjectStat | undefined> {
@@ -285,31 +203,6 @@ export class LocalDriver implements StorageDriver {
     return { uploadId: await guardFs(() => this.#multipart.create(options)) };
   }
 
-  async presignPart(options: PresignPartOptions): Promise<PresignedRequest> {
-    const expires = this.#expiry(options.expiresInSeconds);
-    const scope: SignedScope = {
-      method: "PUT",
-      bucket: options.bucket,
-      key: options.key,
-      expires,
-      contentLength: options.contentLength,
-      uploadId: options.uploadId,
-      partNumber: options.partNumber,
-    };
-    const query = new URLSearchParams({
-      uploadId: options.uploadId,
-      partNumber: String(options.partNumber),
-      expires: String(expires),
-      signature: sign(scope, this.#options.signingSecret),
-    });
-    return {
-      url: `${this.#objectUrl(options)}?${query}`,
-      method: "PUT",
-      headers: { "Content-Length": String(options.contentLength) },
-      expiresAt: new Date(expires * 1000),
-    };
-  }
-
   /** Stores one part of a multipart upload (for the serving route); returns its ETag. */
   putPart(options: ObjectRef & { uploadId: string; partNumber: number; body: Readable; contentLength: number }): Promise<string> {
     this.#path(options);
@@ -369,16 +262,6 @@ export class LocalDriver implements StorageDriver {
     return config;
   }
 
-  #expiry(expiresInSeconds: number): number {
-    const seconds = Math.min(Math.max(1, Math.floor(expiresInSeconds)), MAX_EXPIRY_SECONDS);
-    return Math.floor(this.#now().getTime() / 1000) + seconds;
-  }
-
-  #objectUrl(ref: ObjectRef): string {
-    const base = this.#options.baseUrl.replace(/\/+$/, "");
-    return `${base}/storage/${encodeURIComponent(ref.bucket)}/${encodeKey(ref.key)}`;
-  }
-
   #path(ref: ObjectRef): string {
     return resolveInside(this.#objects, ref.bucket, ref.key);
   }
@@ -422,42 +305,9 @@ export class LocalDriver implements StorageDriver {
   }
 }
 
-/** Percent-encodes each key segment, keeping the slashes. */
-export function encodeKey(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
-}
-
 function objectExists(): StowageError {
   return new StowageError(
     "OBJECT_EXISTS",
     "An object already exists at this key; upload URLs are single-use.",
   );
-}
-
-async function statOrUndefined(path: string) {
-  try {
-    return await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw error;
-  }
-}
-
-function isFsUnavailable(error: unknown): boolean {
-  return FS_UNAVAILABLE.has((error as NodeJS.ErrnoException | undefined)?.code ?? "");
-}
-
-/** Disk-level failures (permissions, full disk, I/O) become 503 STORAGE_UNAVAILABLE. */
-async function guardFs<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (isFsUnavailable(error)) {
-      throw new StowageError("STORAGE_UNAVAILABLE", "Local storage is not available.", {
-        cause: error,
-      });
-    }
-    throw error;
-  }
 }
