@@ -83,10 +83,15 @@ export async function mintToken(options: {
   subject: string;
   expiresInSeconds: number;
   roles?: readonly string[] | undefined;
+  /** An organization whose quota is charged along with the user's. */
+  org?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
 }): Promise<string> {
-  let jwt = new SignJWT(options.roles?.length ? { roles: [...options.roles] } : {})
+  const claims: Record<string, unknown> = {};
+  if (options.roles?.length) claims.roles = [...options.roles];
+  if (options.org !== undefined) claims.org = options.org;
+  let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(options.subject)
     .setIssuedAt()

@@ -5,6 +5,7 @@ export interface TokenOptions {
   user: string;
   role: string[];
   ttl: number;
+  org?: string | undefined;
 }
 
 /** `stowage token`: mint a bearer token with the local secret, for trying Stowage out. */
@@ -19,6 +20,7 @@ export async function token(config: Config, options: TokenOptions): Promise<void
     subject: options.user,
     expiresInSeconds: options.ttl,
     roles: options.role,
+    org: options.org,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
   });
