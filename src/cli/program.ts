@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError } from "commander";
 import { type Env, loadConfig } from "../config/load.js";
+import { buildLifecycleCommand } from "./lifecycle.js";
 import { migrate } from "./migrate.js";
 import { serve } from "./serve.js";
+import { buildStorageCommand } from "./storage.js";
+import { buildSweepCommand } from "./sweep.js";
 import { token } from "./token.js";
 
 function positiveInt(value: string): number {
@@ -46,9 +49,14 @@ export function buildProgram(env: Env): Command {
       [],
     )
     .option("--ttl <seconds>", "lifetime in seconds", positiveInt, 3600)
-    .action(async (options: { user: string; role: string[]; ttl: number }) =>
+    .option("--org <id>", "an organization whose quota is charged too (the `org` claim)")
+    .action(async (options: { user: string; role: string[]; ttl: number; org?: string }) =>
       token(loadConfig(env), options),
     );
+
+  program.addCommand(buildStorageCommand(env));
+  program.addCommand(buildSweepCommand(env));
+  program.addCommand(buildLifecycleCommand(env));
 
   return program;
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.js";
 import { createLogger } from "../logger.js";
 import { createRuntime } from "../runtime.js";
 import { describeDatabase } from "../store/open.js";
+import { sweepOnSchedule } from "../sweeper/schedule.js";
 
 /** `stowage serve`: start the HTTP service and stop cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
@@ -26,13 +27,15 @@ export async function serve(config: Config): Promise<void> {
     "",
   ];
   process.stderr.write(`${lines.join("\n")}\n`);
+  const sweeps = sweepOnSchedule(config, runtime, logger);
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, "shutting down");
-    runtime.close().then(
+    // The sweep in progress is aborted first: it must not run on a closed store.
+    sweeps.stop().then(() => runtime.close()).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");

@@ -115,6 +115,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     presignPerMinute: int("STOWAGE_PRESIGN_RATE_LIMIT", 600, 0),
     downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),
+    sweep: {
+      intervalSeconds: int("STOWAGE_SWEEP_INTERVAL_SECONDS", 1800, 0),
+      abandonedGraceSeconds: int("STOWAGE_SWEEP_ABANDONED_GRACE_SECONDS", 3600, 0),
+      // Never less than 5 minutes: the grace is what keeps an object being written right now safe.
+      orphanGraceSeconds: int("STOWAGE_SWEEP_ORPHAN_GRACE_SECONDS", 86400, 300),
+    },
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
     logLevel,
     buckets,

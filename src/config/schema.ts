@@ -75,6 +75,8 @@ export interface Config {
   /** Presigns per user per minute; 0 disables the limit. */
   presignPerMinute: number;
   downloadTtlSeconds: number;
+  /** The cleanup sweeper in `serve` (`src/sweeper/`): every `intervalSeconds` (0: never), with its cutoffs. */
+  sweep: { intervalSeconds: number; abandonedGraceSeconds: number; orphanGraceSeconds: number };
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";

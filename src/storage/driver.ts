@@ -30,6 +30,11 @@ export interface StorageDriver {
   put(options: PutOptions): Promise<ObjectStat>;
   /** Deletes an object. Deleting a missing object is not an error. */
   delete(options: ObjectRef & IoOptions): Promise<void>;
+  /**
+   * Deletes up to 1000 objects of one bucket in one request (S3 DeleteObjects); missing ones are
+   * not an error. Optional: callers fall back to `delete` one by one.
+   */
+  deleteMany?(options: { bucket: string; keys: string[] } & IoOptions): Promise<void>;
   /** Every object under a prefix, in no particular order. */
   list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo>;
   /** Checks the store can be reached (for readiness probes). */

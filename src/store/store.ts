@@ -1,4 +1,5 @@
 import type { NewUpload, QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } from "./records.js";
+import type { SweeperStore } from "./sweeper-store.js";
 
 /**
  * The metadata store: upload rows and quota counters. One interface, implemented once over
@@ -7,6 +8,8 @@ import type { NewUpload, QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } f
  * racing requests can never both win.
  */
 export interface MetadataStore {
+  /** The cleanup sweeper's queries (`src/sweeper/`). */
+  readonly sweeper: SweeperStore;
   /** Brings the schema up to date. Safe to run on every start. */
   migrate(): Promise<void>;
   insertUpload(upload: NewUpload): Promise<UploadRecord>;

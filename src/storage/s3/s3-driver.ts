@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -261,6 +262,31 @@ export class S3Driver implements StorageDriver {
     } catch (error) {
       if (isMissing(error)) return;
       throw toStorageError(error, "delete");
+    }
+  }
+
+  async deleteMany(options: { bucket: string; keys: string[] } & IoOptions): Promise<void> {
+    if (options.keys.length === 0) return;
+    if (options.keys.length > 1000) throw new Error("DeleteObjects takes at most 1000 keys");
+    // Quiet: the answer lists only the keys that failed. Missing keys count as deleted.
+    const answer = await this.#client
+      .send(
+        new DeleteObjectsCommand({
+          Bucket: this.#bucket(options.bucket).name,
+          Delete: { Objects: options.keys.map((Key) => ({ Key })), Quiet: true },
+        }),
+        signalOf(options),
+      )
+      .catch((error: unknown) => {
+        throw toStorageError(error, "delete");
+      });
+    // A 200 can still carry per-key failures (AccessDenied, SlowDown): the batch did not succeed.
+    const failed = answer.Errors ?? [];
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new StowageError("STORAGE_UNAVAILABLE", `Could not delete ${failed.length} of ${options.keys.length} objects (${first?.Code ?? "error"}: ${first?.Message ?? ""}).`, {
+        details: { failed: failed.map((e) => ({ key: e.Key, code: e.Code })) },
+      });
     }
   }
 

@@ -1,0 +1,112 @@
+/**
+ * Confirm latency against the real S3 server (RGW) and PostgreSQL: `POST /v1/uploads/{id}/confirm`
+ * (JWT, row read, HEAD, ranged GET of 4100 bytes, sniff, quota transaction, signed GET for the
+ * answer) against RGW's own HEAD — and HEAD + the same ranged GET — through the AWS SDK on the
+ * same objects. One request at a time, so these are latencies, not queueing.
+ *
+ *   npm run bench -- confirm
+ */
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { tempPostgres } from "./lib/databases.js";
+import { confirmUpload, expectStatus, pngBytes, presignAndPut, type PresignAnswer } from "./lib/http.js";
+import { judge, main, output, progress } from "./lib/report.js";
+import { s3Client, stowageS3Env, tempBucket } from "./lib/s3.js";
+import { pinningNote, RUNS, SECONDS, SMOKE } from "./lib/settings.js";
+import { median, percentile } from "./lib/stats.js";
+import { startStowage } from "./lib/stowage.js";
+
+const NAME = "confirm";
+/** Uploads per run: confirms are timed one by one, so the run's length follows from the count. */
+const PER_RUN = SMOKE ? 20 : Math.max(50, Math.round(40 * SECONDS));
+const OBJECT = pngBytes(64 * 1024);
+
+async function run() {
+  const out = output(NAME);
+  const bucket = await tempBucket();
+  const pg = await tempPostgres();
+  const s3 = s3Client();
+  const server = await startStowage("confirm-postgres-s3", { ...stowageS3Env(bucket.name), DATABASE_URL: pg.url }).catch(async (error: unknown) => {
+    await bucket.drop();
+    await pg.drop();
+    throw error;
+  });
+  try {
+    const headMs = async (key: string) => {
+      const start = performance.now();
+      await s3.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
+      return performance.now() - start;
+    };
+    const headGetMs = async (key: string) => {
+      const start = performance.now();
+      await s3.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket.name, Key: key, Range: "bytes=0-4099" }));
+      await got.Body?.transformToByteArray();
+      return performance.now() - start;
+    };
+    const runs: { confirm: number[]; head: number[]; headGet: number[] }[] = [];
+    // Warm-up: connections, JIT, the SDK's first-call setup, on both sides.
+    for (let round = 0; round <= RUNS; round++) {
+      const warm = round === 0;
+      const count = warm ? 10 : PER_RUN;
+      const token = await server.token(`confirmer${round}`);
+      progress(NAME, `${warm ? "warm-up" : `run ${round}/${RUNS}`}: preparing ${count} uploads (presign + PUT to RGW)`);
+      const uploads: PresignAnswer[] = [];
+      for (let i = 0; i < count; i++) {
+        uploads.push(await presignAndPut(server.baseUrl, token, { ownerType: "document", filename: "scan.png", contentType: "image/png" }, OBJECT));
+      }
+      const sample = { confirm: [] as number[], head: [] as number[], headGet: [] as number[] };
+      for (const [i, upload] of uploads.entries()) {
+        // Alternate which side touches the object first, so neither gets the warmer cache.
+        const baselineFirst = i % 2 === 1;
+        if (baselineFirst) {
+          sample.head.push(await headMs(upload.key));
+          sample.headGet.push(await headGetMs(upload.key));
+        }
+        const start = performance.now();
+        expectStatus(await confirmUpload(server.baseUrl, token, upload.id), 200, "confirm");
+        sample.confirm.push(performance.now() - start);
+        if (!baselineFirst) {
+          sample.head.push(await headMs(upload.key));
+          sample.headGet.push(await headGetMs(upload.key));
+        }
+      }
+      if (!warm) {
+        runs.push(sample);
+        const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
+        progress(NAME, `run ${round}/${RUNS}: confirm p50 ${p(sample.confirm, 50)} ms p99 ${p(sample.confirm, 99)} ms; HEAD p50 ${p(sample.head, 50)} p99 ${p(sample.head, 99)}; HEAD+GET p50 ${p(sample.headGet, 50)} p99 ${p(sample.headGet, 99)}`);
+      }
+      await bucket.empty();
+    }
+    const m = (pick: (r: (typeof runs)[number]) => number[], q: number) => median(runs.map((r) => percentile(pick(r), q)));
+    const confirmP50 = m((r) => r.confirm, 50);
+    const confirmP99 = m((r) => r.confirm, 99);
+    out.rows.push(
+      { benchmark: "confirm (RGW + PostgreSQL)", metric: "p50 latency", unit: "ms", stowage: confirmP50, baseline: m((r) => r.head, 50), baselineName: "RGW HEAD", ratio: confirmP50 / m((r) => r.head, 50) },
+      {
+        benchmark: "confirm (RGW + PostgreSQL)", metric: "p99 latency", unit: "ms", stowage: confirmP99, baseline: m((r) => r.head, 99), baselineName: "RGW HEAD",
+        ratio: confirmP99 / m((r) => r.head, 99), target: "< 15 ms", met: judge(confirmP99 < 15),
+      },
+      {
+        benchmark: "confirm (RGW + PostgreSQL)", metric: "p50 overhead over HEAD+GET", unit: "ms", stowage: confirmP50 - m((r) => r.headGet, 50),
+        baseline: m((r) => r.headGet, 50), baselineName: "RGW HEAD + ranged GET",
+      },
+      {
+        benchmark: "confirm (RGW + PostgreSQL)", metric: "p99 overhead over HEAD+GET", unit: "ms", stowage: confirmP99 - m((r) => r.headGet, 99),
+        baseline: m((r) => r.headGet, 99), baselineName: "RGW HEAD + ranged GET",
+      },
+    );
+    out.notes.push(
+      `confirm: ${RUNS} run(s) of ${PER_RUN} fresh 64 KiB PNG uploads (document, private: the answer carries a signed GET), confirmed one at a time over keep-alive; ` +
+      `baselines through the AWS SDK from the benchmark process on the same objects, order alternated per object; median of the runs' percentiles; ${pinningNote()}`,
+    );
+    out.raw = { runs };
+  } finally {
+    await server.stop();
+    s3.destroy();
+    await bucket.drop().catch(() => undefined);
+    await pg.drop();
+  }
+  return out;
+}
+
+await main(import.meta.url, run);

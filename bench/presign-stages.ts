@@ -1,0 +1,99 @@
+/**
+ * Where a presign's time goes, stage by stage, in process (no HTTP): JWT verification, the quota
+ * read, the row insert (SQLite and PostgreSQL), SigV4 signing, and `UploadService.presign` whole.
+ * µs per call, sequential; the diagnosis behind the presign benchmark's figures.
+ *
+ *   npm run bench -- presign-stages
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { v7 as uuidv7 } from "uuid";
+import { createVerifier, mintToken } from "../src/auth/jwt.js";
+import { BUILTIN_POLICIES } from "../src/policies/builtins.js";
+import { S3Driver } from "../src/storage/s3/s3-driver.js";
+import { openStore } from "../src/store/open.js";
+import type { MetadataStore } from "../src/store/store.js";
+import { UploadService } from "../src/uploads/service.js";
+import { tempPostgres } from "./lib/databases.js";
+import { main, output, progress } from "./lib/report.js";
+import { RUNS, SECONDS } from "./lib/settings.js";
+import { median } from "./lib/stats.js";
+import { JWT_SECRET } from "./lib/stowage.js";
+
+const NAME = "presign-stages";
+
+async function perCall(fn: () => Promise<unknown>, ms: number): Promise<number> {
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < 20; i++) await fn();
+    count += 20;
+  }
+  return ((performance.now() - start) * 1000) / count;
+}
+
+async function run() {
+  const out = output(NAME);
+  const dir = mkdtempSync(join(tmpdir(), "presign-stages-"));
+  const pg = await tempPostgres();
+  const stores: [string, MetadataStore][] = [
+    ["SQLite", openStore({ kind: "sqlite", file: join(dir, "stowage.db") })],
+    ["PostgreSQL", openStore({ kind: "postgres", url: pg.url })],
+  ];
+  try {
+    const verify = createVerifier({ kind: "secret", secret: JWT_SECRET });
+    const token = await mintToken({ secret: JWT_SECRET, subject: "user0001", expiresInSeconds: 3600 });
+    const driver = new S3Driver({
+      endpoint: "http://127.0.0.1:9000", region: "us-east-1", forcePathStyle: true, postPolicy: true, conditionalWrites: true,
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
+      buckets: { public: { name: "media", public: true }, private: { name: "media", public: false }, compliance: { name: "media", public: false } },
+    });
+    const input = { ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 48213 };
+    const cases: [string, () => Promise<unknown>][] = [
+      ["JWT verify (jose, HS256)", () => verify(token)],
+      ["SigV4 presignPut (S3 driver)", () => driver.presignPut({ bucket: "public", key: `avatars/u/${uuidv7()}.png`, contentType: "image/png", contentLength: 48213, cacheControl: "public, max-age=86400", expiresInSeconds: 300 })],
+    ];
+    for (const [label, store] of stores) {
+      await store.migrate();
+      const service = new UploadService({
+        store,
+        driver,
+        policies: new Map(BUILTIN_POLICIES.map((p) => [p.ownerType, p])),
+        defaultQuotaBytes: 2 ** 50,
+        defaultOrgQuotaBytes: 2 ** 50,
+        downloadTtlSeconds: 300,
+      });
+      let n = 0;
+      cases.push(
+        [`quota read (${label})`, () => store.usage({ subject: `user:user${n++ % 200}`, defaultLimitBytes: 2 ** 50 })],
+        [`row insert (${label})`, () => {
+          const id = uuidv7();
+          return store.insertUpload({
+            id, userId: "user0001", orgId: undefined, ownerType: "avatar", ownerId: undefined, bucket: "public", key: `avatars/user0001/${id}.png`,
+            filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined,
+          });
+        }],
+        [`UploadService.presign whole (${label})`, () => service.presign({ userId: `user${n++ % 200}`, roles: [] }, input)],
+      );
+    }
+    const perCaseMs = (SECONDS * 1000) / cases.length / RUNS;
+    for (const [, fn] of cases) await perCall(fn, 100);
+    const results: Record<string, number[]> = {};
+    for (let round = 0; round < RUNS; round++) for (const [name, fn] of cases) (results[name] ??= []).push(await perCall(fn, perCaseMs));
+    for (const [name] of cases) {
+      const us = median(results[name] ?? []);
+      progress(NAME, `${name.padEnd(42)} ${us.toFixed(1).padStart(8)} µs`);
+      out.rows.push({ benchmark: "presign stages (in process)", metric: name, unit: "µs", stowage: us });
+    }
+    out.notes.push(`presign-stages: in process, sequential awaited calls, ${RUNS} round(s), median; S3 driver signs only (no S3 call); PostgreSQL on 127.0.0.1`);
+    out.raw = results;
+  } finally {
+    for (const [, store] of stores) await store.close();
+    await pg.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+await main(import.meta.url, run);

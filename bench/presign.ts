@@ -1,0 +1,238 @@
+/**
+ * Presign throughput and latency: `POST /v1/uploads` (JWT verify, policy, quota read, insert,
+ * SigV4) on SQLite and on PostgreSQL, S3 storage on the RGW, against (a) a bare Fastify route
+ * answering the same-size JSON to the same requests and (b) Uppy Companion's
+ * `GET /s3/params` (standalone, NODE_ENV=production, S3 on the same RGW). 50 connections from
+ * autocannon, requests spread over 200 users' tokens; then p99 at half of Stowage's own peak.
+ *
+ *   npm run bench -- presign
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { autocannon, type LoadRequest, type LoadResult, loadProblem } from "./lib/autocannon.js";
+import { tempPostgres } from "./lib/databases.js";
+import { expectStatus, request } from "./lib/http.js";
+import { answers, freePort, type Proc, startProcess } from "./lib/proc.js";
+import { judge, main, output, progress } from "./lib/report.js";
+import { s3Env, stowageS3Env, tempBucket } from "./lib/s3.js";
+import { pinningNote, ROOT, RUNS, SECONDS, SERVER_CPU, SMOKE, tsxNodeArgs, WARMUP_SECONDS } from "./lib/settings.js";
+import { pacedLoad, type PacedResult } from "./lib/paced-load.js";
+import { median } from "./lib/stats.js";
+import { startStowage, type StowageServer } from "./lib/stowage.js";
+
+const NAME = "presign";
+const CONNECTIONS = 50;
+const USERS = 200;
+const BODY = JSON.stringify({ ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 48213 });
+
+interface Target {
+  label: string;
+  requests: LoadRequest[];
+  runs: LoadResult[];
+  halfRuns: PacedResult[];
+  bareAtHalf: PacedResult[];
+}
+
+async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
+  const requests: LoadRequest[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const token = await server.token(`user${String(i).padStart(4, "0")}`);
+    requests.push({
+      method: "POST",
+      url: `${server.baseUrl}/v1/uploads`,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: BODY,
+    });
+  }
+  return requests;
+}
+
+async function startBare(responseBytes: number): Promise<{ proc: Proc; baseUrl: string }> {
+  const port = await freePort();
+  const proc = await startProcess({
+    name: "bare-fastify",
+    command: process.execPath,
+    args: [...tsxNodeArgs(), join(ROOT, "bench/servers/bare-fastify.ts")],
+    cwd: ROOT,
+    cpu: SERVER_CPU,
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", PORT: String(port), RESPONSE_BYTES: String(responseBytes) },
+    ready: (out) => out.includes("bare fastify listening"),
+  });
+  return { proc, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** Companion as its README runs it standalone; `undefined` and a reason when it cannot start. */
+async function startCompanion(bucket: string): Promise<{ proc: Proc; port: number; dir: string } | { reason: string }> {
+  let bin: string;
+  try {
+    bin = join(createRequire(import.meta.url).resolve("@uppy/companion/package.json"), "../bin/companion");
+  } catch (error) {
+    return { reason: `@uppy/companion is not installed (${(error as Error).message.split("\n")[0]})` };
+  }
+  const s3 = s3Env();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "companion-bench-"));
+  try {
+    const proc = await startProcess({
+      name: "companion",
+      command: process.execPath,
+      args: [bin],
+      cwd: dir,
+      cpu: SERVER_CPU,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        NODE_ENV: "production",
+        NODE_NO_WARNINGS: "1",
+        COMPANION_PORT: String(port),
+        COMPANION_DOMAIN: `127.0.0.1:${port}`,
+        COMPANION_PROTOCOL: "http",
+        COMPANION_DATADIR: dir,
+        COMPANION_SECRET: "bench-companion-secret-0123456789abcdef",
+        COMPANION_PREAUTH_SECRET: "bench-companion-preauth-secret-0123456789",
+        COMPANION_UPLOAD_URLS: "http://127\\.0\\.0\\.1:.*",
+        COMPANION_CLIENT_ORIGINS: "true",
+        COMPANION_AWS_KEY: s3.accessKeyId,
+        COMPANION_AWS_SECRET: s3.secretAccessKey,
+        COMPANION_AWS_BUCKET: bucket,
+        COMPANION_AWS_REGION: s3.region,
+        COMPANION_AWS_ENDPOINT: s3.endpoint,
+        COMPANION_AWS_FORCE_PATH_STYLE: "true",
+      },
+      ready: () => answers(`http://127.0.0.1:${port}/`),
+      timeoutMs: 60_000,
+    });
+    return { proc, port, dir };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    return { reason: `Companion did not start: ${(error as Error).message.slice(0, 600)}` };
+  }
+}
+
+async function run() {
+  const out = output(NAME);
+  const bucket = await tempBucket();
+  const pg = await tempPostgres();
+  const stops: (() => Promise<void>)[] = [() => bucket.drop(), () => pg.drop()];
+  try {
+    progress(NAME, "starting Stowage (SQLite, S3), Stowage (PostgreSQL, S3), Companion and the bare route");
+    const companionStart = startCompanion(bucket.name);
+    const [sqlite, postgres] = await Promise.all([
+      startStowage("presign-sqlite", stowageS3Env(bucket.name)),
+      startStowage("presign-postgres", { ...stowageS3Env(bucket.name), DATABASE_URL: pg.url }),
+    ]);
+    stops.unshift(() => sqlite.stop(), () => postgres.stop());
+
+    // The bare route answers exactly as many bytes as Stowage's real presign answer.
+    const sqliteRequests = await stowageRequests(sqlite);
+    const sample = sqliteRequests[0] as LoadRequest;
+    const probe = expectStatus(await request(sample.url, { method: "POST", headers: sample.headers, body: BODY }), 201, "presign probe");
+    const bare = await startBare(probe.body.length);
+    stops.unshift(() => bare.proc.stop());
+    const bareRequests = sqliteRequests.map((r) => ({ ...r, url: `${bare.baseUrl}/v1/uploads` }));
+
+    const targets: Target[] = [
+      { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
+      { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [] },
+      { label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [] },
+    ];
+    const companion = await companionStart;
+    if ("reason" in companion) {
+      out.skipped.push(`baseline (b) Uppy Companion: ${companion.reason}`);
+    } else {
+      stops.unshift(async () => {
+        await companion.proc.stop(3000);
+        rmSync(companion.dir, { recursive: true, force: true });
+      });
+      const url = `http://127.0.0.1:${companion.port}/s3/params?filename=me.png&type=image%2Fpng`;
+      targets.push({ label: "Companion", requests: [{ method: "GET", url, headers: {} }], runs: [], halfRuns: [], bareAtHalf: [] });
+    }
+
+    for (const target of SMOKE ? [] : targets) {
+      progress(NAME, `warm-up ${target.label} (${WARMUP_SECONDS} s)`);
+      await autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+    }
+    // Rounds interleave the targets, so a burst of someone else's load hits all of them alike.
+    for (let round = 1; round <= RUNS; round++) {
+      for (const target of targets) {
+        const result = await autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS });
+        const problem = loadProblem(`${target.label} run ${round}`, result);
+        if (problem !== undefined) out.failures.push(problem);
+        target.runs.push(result);
+        progress(NAME, `run ${round}/${RUNS} ${target.label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+      }
+    }
+    const peak = (t: Target) => median(t.runs.map((r) => r.rps));
+    const [bareTarget, ...rest] = targets as [Target, ...Target[]];
+    const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage"));
+    for (let round = 1; round <= RUNS; round++) {
+      for (const target of stowageTargets) {
+        const rate = peak(target) / 2;
+        const result = await pacedLoad({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+        if (result.failed > 0) out.failures.push(`${target.label} half-peak run ${round}: ${result.failed} of ${result.sent} requests failed or were not 2xx`);
+        target.halfRuns.push(result);
+        // The bare route at the same offered rate: what the machine's own noise does to p99.
+        const bareResult = SMOKE
+          ? undefined
+          : await pacedLoad({ requests: bareTarget.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+        if (bareResult !== undefined) target.bareAtHalf.push(bareResult);
+        progress(NAME, `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms (bare route at the same rate: ${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms)`);
+      }
+    }
+
+    const companionTarget = targets.find((t) => t.label === "Companion");
+    const bareRps = peak(bareTarget);
+    for (const target of stowageTargets) {
+      const db = target.label.replace("Stowage ", "");
+      const bench = `presign ${db}`;
+      const rps = peak(target);
+      const p = <R>(f: (r: R) => number, runs: R[]) => median(runs.map(f));
+      out.rows.push({
+        benchmark: bench, metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: rps, baseline: bareRps, baselineName: "bare Fastify",
+        ratio: rps / bareRps, target: "≥ 40 % of bare", met: judge(rps / bareRps >= 0.4),
+      });
+      if (companionTarget !== undefined) {
+        const companionRps = peak(companionTarget);
+        out.rows.push({
+          benchmark: bench, metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: rps, baseline: companionRps, baselineName: "Companion",
+          ratio: rps / companionRps, target: "≥ 20× Companion", met: judge(rps / companionRps >= 20),
+        });
+      }
+      for (const pct of ["p50", "p99"] as const) {
+        out.rows.push({
+          benchmark: bench, metric: `${pct} latency @${CONNECTIONS} conns`, unit: "ms", stowage: p((r) => r[pct], target.runs),
+          baseline: p((r) => r[pct], bareTarget.runs), baselineName: "bare Fastify", ratio: p((r) => r[pct], target.runs) / p((r) => r[pct], bareTarget.runs),
+        });
+      }
+      const halfP99 = p((r: PacedResult) => r.p99, target.halfRuns);
+      const bareHalfP99 = p((r: PacedResult) => r.p99, target.bareAtHalf);
+      out.rows.push({
+        benchmark: bench, metric: `p99 @ half peak (${(rps / 2).toFixed(0)} req/s)`, unit: "ms", stowage: halfP99,
+        ...(target.bareAtHalf.length === 0 ? {} : { baseline: bareHalfP99, baselineName: "bare, same rate", ratio: halfP99 / bareHalfP99 }), target: "< 5 ms", met: judge(halfP99 < 5),
+      });
+    }
+    if (companionTarget !== undefined) {
+      out.notes.push(
+        `Companion GET /s3/params (createPresignedPost, no auth/db/quota): ${peak(companionTarget).toFixed(0)} req/s, ` +
+        `p50 ${median(companionTarget.runs.map((r) => r.p50))} ms, p99 ${median(companionTarget.runs.map((r) => r.p99))} ms at ${CONNECTIONS} connections ` +
+        "(standalone defaults: morgan access log to a file, Prometheus metrics on)",
+      );
+    }
+    out.notes.push(
+      `presign: ${CONNECTIONS} connections, ${RUNS} run(s) of ${SECONDS} s after ${SMOKE ? "no" : `${WARMUP_SECONDS} s`} warm-up, median; requests rotate over ${USERS} users' tokens; ` +
+      `avatar image/png, S3 storage on the RGW (signing only, no S3 call); the bare route gets the same requests and answers ${probe.body.length} bytes like Stowage; ` +
+      `autocannon latencies are whole ms; ` +
+      `p99 at half peak from an open-loop paced generator (bench/lib/paced-load.ts: evenly spaced requests over up to ${CONNECTIONS} keep-alive sockets, ` +
+      "latency from the scheduled send time), not autocannon --overallRate (it bursts each second's quota and its coordinated-omission correction assumes a 1 ms interval); " +
+      `${pinningNote()}${SMOKE ? "; SMOKE run" : ""}`,
+    );
+    out.raw = Object.fromEntries(targets.map((t) => [t.label, { runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf }]));
+  } finally {
+    for (const stop of stops) await stop().catch((error: unknown) => progress(NAME, `cleanup: ${String(error)}`));
+  }
+  return out;
+}
+
+await main(import.meta.url, run);

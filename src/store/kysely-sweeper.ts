@@ -1,0 +1,203 @@
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  PostgresAdapter,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+  type SqlBool,
+  type Transaction,
+  type Updateable,
+} from "kysely";
+import type { Database, UploadsTable } from "./database.js";
+import { guardDb, refundQuota, toRecord } from "./kysely-shared.js";
+import { quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
+import type { ConfirmedRule, SweeperStore } from "./sweeper-store.js";
+
+type Uploads = ExpressionBuilder<Database, "uploads">;
+
+/**
+ * The sweeper's queries on Kysely, for SQLite and PostgreSQL alike. A claim is one statement,
+ * `WITH batch AS (SELECT id … LIMIT n) UPDATE uploads SET status = 'expired' FROM batch
+ * WHERE uploads.id = batch.id AND uploads.status = … RETURNING uploads.*`: the status guard makes
+ * the state change itself the claim, so a row taken by one sweeper is gone for every other.
+ * PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the batch, so concurrent sweepers take disjoint
+ * batches instead of waiting on each other's rows and then matching nothing (a row changed by
+ * another transaction meanwhile is re-checked against the batch's WHERE before it is locked);
+ * SQLite has one writer and no row locks, and runs the statement atomically.
+ *
+ * Why a CTE joined on the primary key and not `WHERE id IN (subquery) AND status = …`: with the
+ * status term in the outer WHERE, both planners drive the update from the status index and walk
+ * every remaining pending row for each batch (measured: sweeping 100 000 rows went quadratic).
+ * Joining the batch on the key makes each statement cost its batch size, however large the table.
+ */
+export class KyselySweeperStore implements SweeperStore {
+  readonly #db: Kysely<Database>;
+  readonly #postgres: boolean;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+    // Kysely has no public dialect accessor; the adapter tells PostgreSQL from SQLite.
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  claimAbandoned(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]> {
+    return guardDb(async () => {
+      const batch = this.#db
+        .selectFrom("uploads")
+        .select("id")
+        .where("status", "=", "pending")
+        .where("expires_at", "<", input.expiredBefore.getTime())
+        .limit(input.limit);
+      const rows = await this.#claim(this.#db, this.#lockable(batch), "pending", { status: "expired", deleted_at: input.now.getTime() });
+      return rows.map(toRecord);
+    });
+  }
+
+  findAbandoned(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]> {
+    return guardDb(async () => {
+      const query = this.#db
+        .selectFrom("uploads")
+        .selectAll()
+        .where((eb) => unindexed(eb, "status", "pending"))
+        .where("expires_at", "<", input.expiredBefore.getTime());
+      return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  expireConfirmed(input: { rule: ConfirmedRule; limit: number; now: Date }): Promise<UploadRecord[]> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const batch = trx.selectFrom("uploads").select("id").where(ruleFilter(input.rule, input.now, indexed)).limit(input.limit);
+        const rows = await this.#claim(trx, this.#lockable(batch), "confirmed", { status: "expired", deleted_at: input.now.getTime() });
+        await refundRows(trx, rows, input.now);
+        return rows.map(toRecord);
+      }),
+    );
+  }
+
+  findConfirmed(input: { rule: ConfirmedRule; after: string | undefined; limit: number; now: Date }): Promise<UploadRecord[]> {
+    return guardDb(async () => {
+      const query = this.#db.selectFrom("uploads").selectAll().where(ruleFilter(input.rule, input.now, unindexed));
+      return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  pageConfirmed(input: { after: string | undefined; limit: number }): Promise<UploadRecord[]> {
+    return guardDb(async () => {
+      const query = this.#db.selectFrom("uploads").selectAll().where((eb) => unindexed(eb, "status", "confirmed"));
+      return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  expireMissing(input: { ids: readonly string[]; code: string; reason: string; now: Date }): Promise<UploadRecord[]> {
+    if (input.ids.length === 0) return Promise.resolve([]);
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const batch = trx.selectFrom("uploads").select("id").where("id", "in", input.ids).where(notRetained(input.now));
+        const rows = await this.#claim(trx, this.#lockable(batch), "confirmed", {
+          status: "expired",
+          reject_code: input.code,
+          reject_reason: input.reason,
+          deleted_at: input.now.getTime(),
+        });
+        await refundRows(trx, rows, input.now);
+        return rows.map(toRecord);
+      }),
+    );
+  }
+
+  keptKeys(input: { buckets: readonly string[]; keys: readonly string[]; now: Date }): Promise<Set<string>> {
+    if (input.keys.length === 0 || input.buckets.length === 0) return Promise.resolve(new Set());
+    return guardDb(async () => {
+      const rows = await this.#db
+        .selectFrom("uploads")
+        .select("key")
+        .where("bucket", "in", input.buckets)
+        .where("key", "in", input.keys)
+        .where((eb) => eb.or([eb("status", "in", ["pending", "confirmed"]), eb("retain_until", ">", input.now.getTime())]))
+        .execute();
+      return new Set(rows.map((row) => row.key));
+    });
+  }
+
+  /** Moves the rows of `batch` that are still in `from` to the values of `set`; returns them. */
+  #claim(
+    db: Kysely<Database>,
+    batch: SelectQueryBuilder<Database, "uploads", { id: string }>,
+    from: UploadStatus,
+    set: Updateable<UploadsTable>,
+  ): Promise<Selectable<UploadsTable>[]> {
+    const update = db
+      .with("batch", () => batch)
+      .updateTable("uploads")
+      .set(set)
+      .from("batch")
+      .whereRef("uploads.id", "=", "batch.id")
+      .where("uploads.status", "=", from);
+    // PostgreSQL's `RETURNING *` would add the batch's columns; SQLite's names only the updated
+    // table's, and refuses `uploads.*`.
+    return this.#postgres ? update.returningAll("uploads").execute() : update.returningAll().execute();
+  }
+
+  #lockable<Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q): Q {
+    return this.#postgres ? query.forUpdate().skipLocked() : query;
+  }
+}
+
+/** Rows under compliance retention never match a sweeper rule: the retention wins. */
+function notRetained(now: Date) {
+  return (eb: Uploads) => eb.or([eb("retain_until", "is", null), eb("retain_until", "<=", now.getTime())]);
+}
+
+type Term = (eb: Uploads, column: "status" | "owner_type", value: string) => Expression<SqlBool>;
+
+function ruleFilter(rule: ConfirmedRule, now: Date, term: Term) {
+  return (eb: Uploads) =>
+    eb.and([
+      term(eb, "owner_type", rule.ownerType),
+      term(eb, "status", "confirmed"),
+      eb("confirmed_at", "<", rule.confirmedBefore.getTime()),
+      notRetained(now)(eb),
+      ...(rule.unattachedOnly ? [eb("attached_at", "is", null)] : []),
+    ]);
+}
+
+const indexed: Term = (eb, column, value) => eb(column, "=", value);
+
+/**
+ * `column = value` in a form no index can serve. The paged reads walk the primary key in id
+ * order; offered an index on the status (or owner type), SQLite takes it (it has no statistics)
+ * and PostgreSQL may, and then each page reads and sorts every matching row: quadratic over a
+ * sweep. `coalesce` of a NOT NULL column changes no result and hides the column from the
+ * planner's index matching on both databases, so a whole sweep reads the table once.
+ */
+const unindexed: Term = (eb, column, value) => eb(eb.fn.coalesce(column, sql.lit("")), "=", value);
+
+/** One keyset page: rows after the id `after`, in id order. */
+function byId<Q extends SelectQueryBuilder<Database, "uploads", Selectable<UploadsTable>>>(
+  query: Q,
+  page: { after: string | undefined; limit: number },
+) {
+  const from = page.after === undefined ? query : query.where("id", ">", page.after);
+  return from.orderBy("id").limit(page.limit).execute();
+}
+
+/**
+ * Gives the rows' bytes back, one UPDATE per quota subject rather than per row. Subjects go in
+ * sorted order so two sweepers refunding overlapping subjects lock them in the same order and
+ * cannot deadlock each other.
+ */
+async function refundRows(trx: Transaction<Database>, rows: readonly Selectable<UploadsTable>[], now: Date): Promise<void> {
+  const bySubject = new Map<string, number>();
+  for (const row of rows) {
+    if (row.size === null) continue;
+    for (const subject of quotaSubjects(row.user_id, row.org_id)) {
+      bySubject.set(subject, (bySubject.get(subject) ?? 0) + Number(row.size));
+    }
+  }
+  for (const subject of [...bySubject.keys()].sort()) {
+    await refundQuota(trx, [subject], bySubject.get(subject) ?? 0, now);
+  }
+}

@@ -1,0 +1,53 @@
+import type { UploadRecord } from "./records.js";
+
+/**
+ * Which confirmed uploads a rule expires: those of one owner type confirmed before a cutoff,
+ * optionally only the ones never attached to a record. Uploads under compliance retention
+ * (`retain_until` after `now`) never match, whatever the rule says.
+ */
+export interface ConfirmedRule {
+  ownerType: string;
+  confirmedBefore: Date;
+  /** Only uploads with no `attached_at` (the attach-within rule). */
+  unattachedOnly: boolean;
+}
+
+/**
+ * The metadata queries of the cleanup sweeper (`src/sweeper/`). Every `claim…`/`expire…`
+ * method is the state change itself, guarded like every other (`WHERE status = …`), so two
+ * sweepers running at once (two instances) never both handle a row: each row comes back from
+ * exactly one claim. The `find…` methods are their read-only twins for dry runs, paged by id
+ * because a dry run changes nothing and the same rows would otherwise come back forever.
+ */
+export interface SweeperStore {
+  /**
+   * Moves up to `limit` `pending` uploads whose URL expired before `expiredBefore` to
+   * `expired` and returns them. On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`,
+   * so concurrent sweepers take disjoint batches instead of queueing on each other's rows.
+   */
+  claimAbandoned(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]>;
+  /** The rows `claimAbandoned` would take, after the id `after`, by id. Changes nothing. */
+  findAbandoned(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]>;
+
+  /**
+   * In one transaction: moves up to `limit` uploads matching `rule` from `confirmed` to
+   * `expired` and gives their bytes back to their user's and organization's quotas.
+   */
+  expireConfirmed(input: { rule: ConfirmedRule; limit: number; now: Date }): Promise<UploadRecord[]>;
+  /** The rows `expireConfirmed` would take, after the id `after`, by id. Changes nothing. */
+  findConfirmed(input: { rule: ConfirmedRule; after: string | undefined; limit: number; now: Date }): Promise<UploadRecord[]>;
+
+  /** A page of `confirmed` uploads after the id `after`, by id (the missing-object check). */
+  pageConfirmed(input: { after: string | undefined; limit: number }): Promise<UploadRecord[]>;
+  /**
+   * In one transaction: moves the listed uploads that are still `confirmed` to `expired` with
+   * `reject_code` `code`, and refunds them. Returns the rows it moved.
+   */
+  expireMissing(input: { ids: readonly string[]; code: string; reason: string; now: Date }): Promise<UploadRecord[]>;
+
+  /**
+   * Of `keys` in any of `buckets`, those an object must be kept for: a live row (`pending` or
+   * `confirmed`), or a row still under retention whatever its status.
+   */
+  keptKeys(input: { buckets: readonly string[]; keys: readonly string[]; now: Date }): Promise<Set<string>>;
+}

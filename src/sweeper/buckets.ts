@@ -1,0 +1,66 @@
+import type { Config } from "../config/schema.js";
+import type { Policy } from "../policies/policy.js";
+
+/** Where the orphan job looks: one storage location, and the key prefixes Stowage writes there. */
+export interface ScanTarget {
+  /** Logical buckets (as policies name them) stored in this one location; listed through the first. */
+  buckets: string[];
+  /** Key prefixes to list; `""` is the whole location. */
+  prefixes: string[];
+}
+
+/**
+ * The fixed start of a key template, up to its first variable: every key the template makes
+ * begins with it.
+ *
+ * @example staticPrefix("signed-pdfs/{yyyy}/{mm}/{id}.pdf") // "signed-pdfs/"
+ */
+export function staticPrefix(keyTemplate: string): string {
+  const brace = keyTemplate.indexOf("{");
+  return brace < 0 ? keyTemplate : keyTemplate.slice(0, brace);
+}
+
+/**
+ * Logical bucket → the storage location holding it. On local disk every logical bucket is a
+ * folder of its own; on S3 several share one real bucket (`public` and `private` both live in
+ * the media bucket). Mirrors `storageFromConfig` in `src/storage/from-config.ts`, which keeps
+ * the mapping private to the driver.
+ */
+export function locationOf(config: Pick<Config, "storage" | "buckets">, logical: string): string {
+  const { storage } = config;
+  if (storage.kind === "local") return logical;
+  const bucket = config.buckets[logical];
+  return bucket?.name ?? (logical === "compliance" ? storage.complianceBucket : storage.bucket);
+}
+
+/**
+ * The locations and prefixes the orphan job lists: per storage location, the static prefixes of
+ * the policies stored there. Listing only what Stowage writes keeps a shared bucket's other
+ * contents safe, and logical buckets sharing a location are listed once and looked up together,
+ * so an object is never judged against the wrong logical bucket. Objects of a policy that was
+ * removed from the config are no longer scanned (left alone, never deleted by mistake).
+ */
+export function scanTargets(config: Pick<Config, "storage" | "buckets">, policies: Iterable<Policy>): ScanTarget[] {
+  const locations = new Map<string, { buckets: string[]; prefixes: Set<string> }>();
+  for (const logical of Object.keys(config.buckets)) {
+    const location = locationOf(config, logical);
+    const entry = locations.get(location) ?? { buckets: [], prefixes: new Set<string>() };
+    entry.buckets.push(logical);
+    locations.set(location, entry);
+  }
+  for (const policy of policies) {
+    locations.get(locationOf(config, policy.bucket))?.prefixes.add(staticPrefix(policy.keyTemplate));
+  }
+  return [...locations.values()]
+    .filter((entry) => entry.prefixes.size > 0)
+    .map((entry) => ({ buckets: entry.buckets, prefixes: minimalPrefixes([...entry.prefixes]) }));
+}
+
+/** Drops prefixes covered by a shorter one, so no key is listed twice. */
+export function minimalPrefixes(prefixes: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (const prefix of [...new Set(prefixes)].sort()) {
+    if (!kept.some((shorter) => prefix.startsWith(shorter))) kept.push(prefix);
+  }
+  return kept;
+}
