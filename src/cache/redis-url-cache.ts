@@ -2,8 +2,10 @@ import type { Redis } from "ioredis";
 import type { CachedUrl, UrlCache } from "../uploads/download-urls.js";
 
 /**
- * Signed download URLs in Redis, shared by every instance. While Redis is unreachable the
- * in-process fallback serves (each instance then signs its own URLs): slower, never down.
+ * Signed download URLs in Redis, shared by every instance, in front of which the in-process
+ * LRU answers first: a Redis round trip (~0.1–0.3 ms here) costs more than signing again
+ * (~0.07 ms), so Redis only pays when the URL was made by another instance. While Redis is
+ * unreachable the LRU alone serves: slower to share, never down.
  */
 export class RedisUrlCache implements UrlCache {
   readonly #redis: Redis;
@@ -19,21 +21,27 @@ export class RedisUrlCache implements UrlCache {
   }
 
   async get(key: string): Promise<CachedUrl | undefined> {
+    const local = await this.#fallback.get(key);
+    if (local !== undefined) return local;
     try {
       const raw = await this.#redis.get(this.#prefix + key);
-      return raw === null ? undefined : (JSON.parse(raw) as CachedUrl);
+      if (raw === null) return undefined;
+      const shared = JSON.parse(raw) as CachedUrl;
+      const ttl = await this.#redis.pttl(this.#prefix + key);
+      if (ttl > 0) await this.#fallback.set(key, shared, ttl);
+      return shared;
     } catch (error) {
       this.#onError(error);
-      return this.#fallback.get(key);
+      return undefined;
     }
   }
 
   async set(key: string, value: CachedUrl, ttlMs: number): Promise<void> {
+    await this.#fallback.set(key, value, ttlMs);
     try {
       await this.#redis.set(this.#prefix + key, JSON.stringify(value), "PX", Math.max(1, Math.floor(ttlMs)));
     } catch (error) {
       this.#onError(error);
-      await this.#fallback.set(key, value, ttlMs);
     }
   }
 }
