@@ -45,7 +45,7 @@ async function run() {
     };
     const runs: { confirm: number[]; head: number[]; headGet: number[] }[] = [];
     // Warm-up: connections, JIT, the SDK's first-call setup, on both sides.
-    for (let round = 0; round <= RUNS; round++) {
+    for (let round = SMOKE ? 1 : 0; round <= RUNS; round++) {
       const warm = round === 0;
       const count = warm ? 10 : PER_RUN;
       const token = await server.token(`confirmer${round}`);

@@ -60,7 +60,7 @@ async function loop(server: StowageServer, tag: string, seconds: number): Promis
 }
 
 async function measure(server: StowageServer, label: string, between: () => Promise<void>) {
-  await loop(server, `${label}-warm`, WARMUP_SECONDS);
+  if (!SMOKE) await loop(server, `${label}-warm`, WARMUP_SECONDS);
   await between();
   const runs: { p50: number; p95: number; p99: number; perSecond: number; count: number; stepP50: Record<keyof Steps, number> }[] = [];
   for (let round = 1; round <= RUNS; round++) {
