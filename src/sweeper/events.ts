@@ -20,7 +20,10 @@ export interface SweepEvent {
   /** The logical bucket (as policies name it) and the object key. */
   bucket: string;
   key: string;
-  /** Storage freed (or that a dry run would free); 0 when there was no object. */
+  /**
+   * Storage freed (or that a dry run would free). For abandoned uploads, their declared size:
+   * exact for an uploaded object, an upper bound for one never sent (see `abandoned`).
+   */
   bytes: number;
   uploadId?: string;
   /** A pending multipart upload was aborted (or would be). */

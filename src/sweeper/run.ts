@@ -32,7 +32,7 @@ export interface SweepOptions {
 export interface JobReport {
   /** Items per action, e.g. `{ expired: 12 }` or `{ "would-delete": 3 }`. */
   counts: Partial<Record<SweepAction, number>>;
-  /** Storage freed (or that would be). */
+  /** Storage freed, or that would be (declared sizes for abandoned uploads: see `SweepEvent.bytes`). */
   bytes: number;
   /** Items that left something behind (see `SweepEvent.error`). */
   errors: number;
