@@ -1,7 +1,8 @@
-import { type Kysely, Migrator, sql } from "kysely";
-import type { Database } from "./database.js";
+import { type Kysely, Migrator, type Selectable, sql } from "kysely";
+import type { Database, UploadsTable } from "./database.js";
 import { chargeQuota, guardDb, refundQuota, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
+import { WriteBatch } from "./write-batch.js";
 import { migrationProvider } from "./migrations/index.js";
 import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
 import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
@@ -14,6 +15,8 @@ import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
 export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
   readonly sweeper: KyselySweeperStore;
+
+  readonly #inserts = new WriteBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), { max: 100 });
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
@@ -29,41 +32,17 @@ export class KyselyStore implements MetadataStore {
     }
   }
 
+  /** Inserts of one event-loop turn share one multi-row INSERT (see WriteBatch). */
   insertUpload(upload: NewUpload): Promise<UploadRecord> {
+    return this.#inserts.add(upload);
+  }
+
+  #insertUploads(uploads: readonly NewUpload[]): Promise<UploadRecord[]> {
     return guardDb(async () => {
-      const row = await this.#db
-        .insertInto("uploads")
-        .values({
-          id: upload.id,
-          user_id: upload.userId,
-          owner_type: upload.ownerType,
-          owner_id: upload.ownerId ?? null,
-          bucket: upload.bucket,
-          key: upload.key,
-          filename: upload.filename,
-          content_type: upload.contentType,
-          declared_size: upload.declaredSize,
-          size: null,
-          etag: null,
-          status: "pending",
-          reject_code: null,
-          reject_reason: null,
-          created_at: upload.createdAt.getTime(),
-          expires_at: upload.expiresAt.getTime(),
-          confirmed_at: null,
-          deleted_at: null,
-          org_id: upload.orgId ?? null,
-          parent_type: null,
-          parent_id: null,
-          attached_at: null,
-          retain_until: null,
-          multipart_id: upload.multipart?.uploadId ?? null,
-          part_size: upload.multipart?.partSize ?? null,
-          part_count: upload.multipart?.partCount ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toRecord(row);
+      const rows = uploads.map(uploadRow);
+      // Every column is given, so the record is known without reading it back (no RETURNING).
+      await this.#db.insertInto("uploads").values(rows).execute();
+      return rows.map(toRecord);
     });
   }
 
@@ -267,4 +246,35 @@ export class KyselyStore implements MetadataStore {
   close(): Promise<void> {
     return this.#db.destroy();
   }
+}
+
+function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
+  return {
+    id: upload.id,
+    user_id: upload.userId,
+    owner_type: upload.ownerType,
+    owner_id: upload.ownerId ?? null,
+    bucket: upload.bucket,
+    key: upload.key,
+    filename: upload.filename,
+    content_type: upload.contentType,
+    declared_size: upload.declaredSize,
+    size: null,
+    etag: null,
+    status: "pending",
+    reject_code: null,
+    reject_reason: null,
+    created_at: upload.createdAt.getTime(),
+    expires_at: upload.expiresAt.getTime(),
+    confirmed_at: null,
+    deleted_at: null,
+    org_id: upload.orgId ?? null,
+    parent_type: null,
+    parent_id: null,
+    attached_at: null,
+    retain_until: null,
+    multipart_id: upload.multipart?.uploadId ?? null,
+    part_size: upload.multipart?.partSize ?? null,
+    part_count: upload.multipart?.partCount ?? null,
+  };
 }
