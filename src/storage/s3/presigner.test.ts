@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { escapeUri, Presigner } from "./presigner.js";
+import { escapeUri, Presigner, reusedCredentials } from "./presigner.js";
 import type { PresignerOptions, PresignInput } from "./presigner.js";
 
 const ACCESS_KEY_ID = "AKIDEXAMPLE";
@@ -284,5 +284,22 @@ describe("Presigner", () => {
     assert.equal(param(url, "X-Amz-Signature"), expectedSignature("PUT", url, input.headers ?? {}, REGION, SECRET));
     const other = await presigner().presign({ ...input, query: { ...input.query, partNumber: "4" } });
     assert.notEqual(param(other.url, "X-Amz-Signature"), param(url, "X-Amz-Signature"));
+  });
+});
+
+describe("reusedCredentials", () => {
+  it("asks the provider once for static keys, again near a temporary identity's expiry, and again after a failure", async () => {
+    let calls = 0;
+    const answers: (() => Promise<{ accessKeyId: string; secretAccessKey: string; expiration?: Date }>)[] = [
+      async () => ({ accessKeyId: "A1", secretAccessKey: "s", expiration: new Date(Date.now() + 60_000) }), // inside the margin
+      async () => { throw new Error("metadata service down"); },
+      async () => ({ accessKeyId: "A3", secretAccessKey: "s" }),
+    ];
+    const reused = reusedCredentials(() => (answers[calls++] as () => Promise<never>)());
+    assert.equal((await reused()).accessKeyId, "A1");
+    await assert.rejects(reused(), /metadata service down/);
+    assert.equal((await reused()).accessKeyId, "A3");
+    assert.equal((await reused()).accessKeyId, "A3");
+    assert.equal(calls, 3);
   });
 });
