@@ -33,23 +33,26 @@ export async function chargeQuota(
   size: number,
   now: Date,
 ): Promise<QuotaUsage | undefined> {
-  await trx
-    .insertInto("quotas")
-    .values({
-      subject: charge.subject,
-      used_bytes: 0,
-      limit_bytes: null,
-      updated_at: now.getTime(),
-    })
-    .onConflict((oc) => oc.column("subject").doNothing())
-    .execute();
-  const charged = await trx
-    .updateTable("quotas")
-    .set({ used_bytes: sql<number>`used_bytes + ${size}`, updated_at: now.getTime() })
-    .where("subject", "=", charge.subject)
-    .where(sql<boolean>`used_bytes + ${size} <= coalesce(limit_bytes, ${charge.defaultLimitBytes})`)
-    .returning("used_bytes")
-    .executeTakeFirst();
+  const limit = sql<number>`coalesce(quotas.limit_bytes, ${charge.defaultLimitBytes})`;
+  // One statement: a first charge creates the row, a later one adds to it only if it fits.
+  // A charge larger than the default limit cannot create a row; it may still fit a custom one.
+  const charged = size <= charge.defaultLimitBytes
+    ? await trx
+        .insertInto("quotas")
+        .values({ subject: charge.subject, used_bytes: size, limit_bytes: null, updated_at: now.getTime() })
+        .onConflict((oc) => oc
+          .column("subject")
+          .doUpdateSet({ used_bytes: sql<number>`quotas.used_bytes + ${size}`, updated_at: now.getTime() })
+          .where(sql<boolean>`quotas.used_bytes + ${size} <= ${limit}`))
+        .returning("used_bytes")
+        .executeTakeFirst()
+    : await trx
+        .updateTable("quotas")
+        .set({ used_bytes: sql<number>`used_bytes + ${size}`, updated_at: now.getTime() })
+        .where("subject", "=", charge.subject)
+        .where(sql<boolean>`used_bytes + ${size} <= ${limit}`)
+        .returning("used_bytes")
+        .executeTakeFirst();
   if (charged !== undefined) return undefined;
   const row = await trx
     .selectFrom("quotas")

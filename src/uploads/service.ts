@@ -221,6 +221,11 @@ export class UploadService {
     const policy = this.#policy(upload.ownerType);
     const ref = { bucket: upload.bucket, key: upload.key };
 
+    // The sniff read goes out with the stat, not after it: a round trip less to the store. Should
+    // it fail (the object arriving between the two, say), it is read again once the stat agrees.
+    const readHead = () => this.#o.driver.readHead({ ...ref, length: SNIFF_BYTES });
+    const head = readHead();
+    head.catch(() => undefined);
     const stat = await this.#o.driver.stat(ref);
     if (stat === undefined) {
       throw new StowageError(
@@ -242,10 +247,7 @@ export class UploadService {
         `The file is larger than ${policy.maxBytes} bytes.`,
       );
     }
-    const verdict = await sniff(
-      await this.#o.driver.readHead({ ...ref, length: SNIFF_BYTES }),
-      upload.contentType,
-    );
+    const verdict = await sniff(await head.catch(readHead), upload.contentType);
     if (!verdict.ok || !policy.allowedTypes.includes(upload.contentType)) {
       const reason = verdict.ok ? `${upload.contentType} is no longer allowed` : verdict.reason;
       return this.#reject(upload, "CONTENT_TYPE_MISMATCH", `Refused: ${reason}.`, {

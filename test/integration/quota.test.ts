@@ -77,6 +77,21 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
     });
   });
 
+  it("honours a subject's own limit, above or below the default, at confirm", async () => {
+    // A limit of its own above the default: a charge larger than the default fits.
+    await database.exec(server, "insert into quotas (subject, used_bytes, limit_bytes, updated_at) values ('user:roomy', 0, 5000, 0)");
+    const big = await presignAndPut(server, "roomy", pdfOf(2000), { contentType: "application/pdf" });
+    assert.equal((await confirm(server, "roomy", big.id)).status, 200);
+    assert.equal(await used("roomy"), 2000);
+    // A limit lowered between presign and confirm: the confirm is refused and charges nothing.
+    const late = await presignAndPut(server, "shrunk", pdfOf(800), { contentType: "application/pdf" });
+    await database.exec(server, "insert into quotas (subject, used_bytes, limit_bytes, updated_at) values ('user:shrunk', 0, 500, 0)");
+    const res = await confirm(server, "shrunk", late.id);
+    assert.equal(res.status, 413);
+    assert.equal(res.json().error.code, "QUOTA_EXCEEDED");
+    assert.equal(await used("shrunk"), 0);
+  });
+
   it("gives bytes back on delete, once, and never below zero", async () => {
     const a = await presignAndPut(server, "giver", pdfOf(500), { contentType: "application/pdf" });
     const b = await presignAndPut(server, "giver", pdfOf(200), { contentType: "application/pdf" });
