@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from "uuid";
 import { ERROR_STATUS, type ErrorCode, StowageError } from "../errors.js";
 import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
 import { extensionFor, normalizeMimeType } from "../policies/mime.js";
@@ -13,6 +12,7 @@ import { sourcesOf } from "./lifecycle.js";
 import { FIRST_BATCH, MultipartUploads, type SignedPart } from "./multipart.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
+import { newUploadId } from "./upload-id.js";
 import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
 
 /** Who is asking: the verified JWT subject, roles and organization. */
@@ -146,7 +146,7 @@ export class UploadService {
     }
 
     const now = this.#now();
-    const id = uuidv7();
+    const id = newUploadId();
     const key = renderKey(policy.keyTemplate, {
       userId: caller.userId,
       ownerId: input.ownerId,
