@@ -12,6 +12,17 @@ export interface Storage {
   s3: S3Driver | undefined;
 }
 
+/**
+ * Logical bucket (as policies name it) → the storage location holding it. On local disk every
+ * logical bucket is a folder of its own; on S3 several share one real bucket (`public` and
+ * `private` both live in the media bucket, `compliance` in its own unless named).
+ */
+export function locationOf(config: Pick<Config, "storage" | "buckets">, logical: string): string {
+  const { storage } = config;
+  if (storage.kind === "local") return logical;
+  return config.buckets[logical]?.name ?? (logical === "compliance" ? storage.complianceBucket : storage.bucket);
+}
+
 /** The storage driver the configuration asks for. */
 export function storageFromConfig(config: Config): Storage {
   const { storage } = config;
@@ -28,7 +39,7 @@ export function storageFromConfig(config: Config): Storage {
     Object.entries(config.buckets).map(([logical, bucket]) => [
       logical,
       {
-        name: bucket.name ?? (logical === "compliance" ? storage.complianceBucket : storage.bucket),
+        name: locationOf(config, logical),
         public: bucket.public,
         publicBaseUrl: bucket.publicBaseUrl,
       },

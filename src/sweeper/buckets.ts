@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../policies/policy.js";
+import { locationOf } from "../storage/from-config.js";
 
 /** Where the orphan job looks: one storage location, and the key prefixes Stowage writes there. */
 export interface ScanTarget {
@@ -18,19 +19,6 @@ export interface ScanTarget {
 export function staticPrefix(keyTemplate: string): string {
   const brace = keyTemplate.indexOf("{");
   return brace < 0 ? keyTemplate : keyTemplate.slice(0, brace);
-}
-
-/**
- * Logical bucket → the storage location holding it. On local disk every logical bucket is a
- * folder of its own; on S3 several share one real bucket (`public` and `private` both live in
- * the media bucket). Mirrors `storageFromConfig` in `src/storage/from-config.ts`, which keeps
- * the mapping private to the driver.
- */
-export function locationOf(config: Pick<Config, "storage" | "buckets">, logical: string): string {
-  const { storage } = config;
-  if (storage.kind === "local") return logical;
-  const bucket = config.buckets[logical];
-  return bucket?.name ?? (logical === "compliance" ? storage.complianceBucket : storage.bucket);
 }
 
 /**

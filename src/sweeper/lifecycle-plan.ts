@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../policies/policy.js";
-import { locationOf, staticPrefix } from "./buckets.js";
+import { locationOf } from "../storage/from-config.js";
+import { staticPrefix } from "./buckets.js";
 
 /** Stowage's expiry rule for one owner type: objects under `prefix` go `days` after creation. */
 export interface ExpireRule {

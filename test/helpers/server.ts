@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintToken } from "../../src/auth/jwt.js";
@@ -8,6 +7,9 @@ import type { Config } from "../../src/config/schema.js";
 import { createLogger } from "../../src/logger.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { type RawResponse, rawRequest } from "./http.js";
+import { freePort } from "./ports.js";
+
+export { freePort };
 
 export const JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789";
 
@@ -27,19 +29,6 @@ export interface TestServer {
     options?: { as?: string; token?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<RawResponse>;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        resolve(typeof address === "object" && address !== null ? address.port : 0),
-      );
-    });
-  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -24,6 +24,8 @@ export const later = (ms: number) => new Date(Date.now() + ms);
  */
 export function sweepConfigFile(overrides: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "stowage-sweep-config-"));
+  // Servers read the file for as long as they run: it goes when the test process does.
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "stowage.config.json");
   const png = { allowedTypes: ["image/png"], maxBytes: 1_000_000, urlTtlSeconds: 300 };
   writeFileSync(file, JSON.stringify({

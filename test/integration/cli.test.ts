@@ -1,40 +1,20 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { runStowage, spawnStowage } from "../helpers/cli.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { freePort } from "../helpers/server.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const MiB = 1024 * 1024;
 /** Size of the streamed upload; `STOWAGE_TEST_BIG_MB=1024` for the 1 GiB measurement. */
 const BIG = Number(process.env.STOWAGE_TEST_BIG_MB ?? 256) * MiB;
 
-function cli(args: string[], env: Record<string, string>) {
-  // tsx resolved here, since the child runs in the data directory, outside the project.
-  return spawn(
-    process.execPath,
-    ["--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), ...args],
-    {
-      cwd: env.STOWAGE_DATA_DIR ?? ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-}
-
-async function run(args: string[], env: Record<string, string>) {
-  const child = cli(args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c));
-  child.stderr.on("data", (c: Buffer) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string>) => spawnStowage(args, env);
+const run = runStowage;
 
 /** Peak resident memory of a process so far, from the kernel (bytes). */
 function peakRss(pid: number): number {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { spawnStowage } from "../helpers/cli.js";
 import { PDF } from "../helpers/fixtures.js";
 import { tempPostgres, type TestDatabase } from "../helpers/databases.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
@@ -11,16 +12,10 @@ import { stowageS3Env, tempBucket } from "../helpers/s3.js";
 import { freePort, JWT_SECRET } from "../helpers/server.js";
 import { mintToken } from "../../src/auth/jwt.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-
 /** One real `stowage serve` process on loopback; resolves once it listens. */
 async function serve(env: Record<string, string>): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), "serve"], {
-    cwd: env.STOWAGE_DATA_DIR,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env, STOWAGE_PORT: String(port) },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawnStowage(["serve"], { ...env, STOWAGE_PORT: String(port) }, ["ignore", "ignore", "pipe"]);
   let output = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,29 +21,17 @@ import { LocalDriver } from "../../src/storage/local/local-driver.js";
 import { applyCors, corsRules, parseOrigin, readCors } from "../../src/storage/s3/cors.js";
 import { initBuckets } from "../../src/storage/s3/init.js";
 import type { S3Driver } from "../../src/storage/s3/s3-driver.js";
+import { runStowage } from "../helpers/cli.js";
 import { rawRequest } from "../helpers/http.js";
 import { adminClient, s3Driver, s3Env, tempBucket } from "../helpers/s3.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const MiB = 1024 * 1024;
 const APP = "https://app.example.com";
 const BUCKETS = { public: { public: true }, private: { public: false }, compliance: { public: false } };
 type TempBucket = Awaited<ReturnType<typeof tempBucket>>;
 
 /** Runs the real `stowage` command (as `npm run stowage` would) against the RGW settings in `env`. */
-async function stowage(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), ...args], {
-    cwd: env.STOWAGE_DATA_DIR ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c));
-  child.stderr.on("data", (c: Buffer) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { code, stdout, stderr };
-}
+const stowage = (args: string[], env: Record<string, string>) => runStowage(args, { LOG_LEVEL: "warn", ...env });
 
 /** Stowage settings for S3 storage on the test RGW, media and compliance in the given buckets. */
 function s3Settings(dataDir: string, media: string, compliance: string, secret = s3Env().secretAccessKey) {

@@ -1,37 +1,21 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
+import { runStowage, spawnStowage } from "../helpers/cli.js";
 import { PDF } from "../helpers/fixtures.js";
 import { presignAndPut } from "../helpers/flow.js";
 import { adminClient, stowageS3Env, tempBucket } from "../helpers/s3.js";
 import { freePort, JWT_SECRET, startStowage, type TestServer } from "../helpers/server.js";
 import { objectExists, statusOf, sweepConfigFile } from "../helpers/sweep.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const SIGNING_SECRET = "test-signing-secret-that-is-long-enough-0123";
 
-function stowage(args: string[], env: Record<string, string>) {
-  return spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), ...args], {
-    cwd: env.STOWAGE_DATA_DIR ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
 /** Runs the real `stowage` command to completion. */
-async function run(args: string[], env: Record<string, string>) {
-  const child = stowage(args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c));
-  child.stderr.on("data", (c: Buffer) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { code, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string>) => runStowage(args, { LOG_LEVEL: "warn", ...env });
+const stowage = (args: string[], env: Record<string, string>) => spawnStowage(args, { LOG_LEVEL: "warn", ...env });
 
 describe("stowage sweep and stowage lifecycle against S3 (Ceph RGW)", () => {
   let media: Awaited<ReturnType<typeof tempBucket>>;
@@ -133,7 +117,7 @@ describe("stowage lifecycle and the scheduled sweep on local storage", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     const line = await new Promise<Record<string, any>>((resolve, reject) => {
       let out = "";
-      child.stdout.on("data", (c: Buffer) => {
+      child.stdout?.on("data", (c: Buffer) => {
         out += c;
         const found = out.split("\n").find((l) => l.includes("\"sweep finished\""));
         if (found !== undefined) resolve(JSON.parse(found));

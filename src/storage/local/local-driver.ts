@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
-import { access, constants, link, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { access, constants, link, mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -230,10 +230,8 @@ export class LocalDriver implements StorageDriver {
 
   async delete(ref: ObjectRef & IoOptions): Promise<void> {
     const path = this.#path(ref);
-    await guardFs(async () => {
-      await rm(path, { force: true });
-      await rm(this.#metaPath(ref), { force: true });
-    });
+    // unlink, not rm({force}): a third of the time per object in the sweeper; a missing file is fine.
+    await guardFs(() => Promise.all([unlinkIfPresent(path), unlinkIfPresent(this.#metaPath(ref))]));
   }
 
   async* list(options: { bucket: string; prefix?: string } & IoOptions): AsyncIterable<ObjectInfo> {
@@ -310,4 +308,10 @@ function objectExists(): StowageError {
     "OBJECT_EXISTS",
     "An object already exists at this key; upload URLs are single-use.",
   );
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
 }
