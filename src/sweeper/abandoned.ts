@@ -18,7 +18,7 @@ export interface AbandonedOptions extends SweepJobOptions {
  * orphan, which the orphan job removes on a later run.
  *
  * @example
- * for await (const event of abandoned({ store, driver, policies, now: new Date(), batchSize: 500, dryRun: false, graceSeconds: 3600 })) {
+ * for await (const event of abandoned({ store, driver, policies, now: new Date(), batchSize: 200, dryRun: false, graceSeconds: 3600 })) {
  *   log.info(event);
  * }
  */

@@ -19,7 +19,11 @@ export interface SweepOptions {
   orphanGraceSeconds: number;
   /** Default: the current time. Every cutoff is computed from it. */
   now?: Date;
-  /** Default 500. */
+  /**
+   * Rows claimed and settled at a time. Default 200: a 500-row batch lives long enough (its
+   * deletes) to reach V8's old generation, and a 100 000-upload sweep then peaked at +76 MiB
+   * RSS against +16 MiB with 200, for the same wall time (bench/sweeper.ts).
+   */
   batchSize?: number;
   dryRun?: boolean;
   signal?: AbortSignal | undefined;
@@ -75,7 +79,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     driver: options.driver,
     policies: options.policies,
     now,
-    batchSize: options.batchSize ?? 500,
+    batchSize: options.batchSize ?? 200,
     signal: options.signal,
     dryRun: options.dryRun ?? false,
   };
