@@ -2,7 +2,7 @@ import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { chargeQuota, guardDb, refundQuota, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
-import { WriteBatch } from "./write-batch.js";
+import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
 import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
 import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
@@ -16,7 +16,8 @@ export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
   readonly sweeper: KyselySweeperStore;
 
-  readonly #inserts = new WriteBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), { max: 100 });
+  readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), { max: 100 });
+  readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
@@ -32,7 +33,7 @@ export class KyselyStore implements MetadataStore {
     }
   }
 
-  /** Inserts of one event-loop turn share one multi-row INSERT (see WriteBatch). */
+  /** Inserts of one event-loop turn share one multi-row INSERT (see TickBatch). */
   insertUpload(upload: NewUpload): Promise<UploadRecord> {
     return this.#inserts.add(upload);
   }
@@ -76,18 +77,28 @@ export class KyselyStore implements MetadataStore {
     });
   }
 
+  /** Reads of one event-loop turn share one `WHERE subject IN (…)` (see TickBatch). */
   usage(charge: QuotaCharge): Promise<QuotaUsage> {
+    return this.#usageReads.add(charge);
+  }
+
+  #readUsages(charges: readonly QuotaCharge[]): Promise<QuotaUsage[]> {
     return guardDb(async () => {
-      const row = await this.#db
+      const subjects = [...new Set(charges.map((c) => c.subject))];
+      const rows = await this.#db
         .selectFrom("quotas")
-        .select(["used_bytes", "limit_bytes"])
-        .where("subject", "=", charge.subject)
-        .executeTakeFirst();
-      return {
-        subject: charge.subject,
-        usedBytes: Number(row?.used_bytes ?? 0),
-        limitBytes: Number(row?.limit_bytes ?? charge.defaultLimitBytes),
-      };
+        .select(["subject", "used_bytes", "limit_bytes"])
+        .where("subject", "in", subjects)
+        .execute();
+      const bySubject = new Map(rows.map((row) => [row.subject, row]));
+      return charges.map((charge) => {
+        const row = bySubject.get(charge.subject);
+        return {
+          subject: charge.subject,
+          usedBytes: Number(row?.used_bytes ?? 0),
+          limitBytes: Number(row?.limit_bytes ?? charge.defaultLimitBytes),
+        };
+      });
     });
   }
 

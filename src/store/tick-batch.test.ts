@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { WriteBatch } from "./write-batch.js";
+import { TickBatch } from "./tick-batch.js";
 
-describe("WriteBatch", () => {
+describe("TickBatch", () => {
   it("writes the items of one turn together, in groups of at most `max`, answering each caller", async () => {
     const calls: number[][] = [];
-    const batch = new WriteBatch<number, string>(async (items) => {
+    const batch = new TickBatch<number, string>(async (items) => {
       calls.push([...items]);
       return items.map((n) => `row ${n}`);
     }, { max: 3 });
@@ -18,7 +18,7 @@ describe("WriteBatch", () => {
 
   it("when a group fails, retries each item alone: only the bad one's caller sees the error", async () => {
     const calls: number[][] = [];
-    const batch = new WriteBatch<number, number>(async (items) => {
+    const batch = new TickBatch<number, number>(async (items) => {
       calls.push([...items]);
       if (items.includes(2)) throw new Error("constraint failed");
       return [...items];
@@ -30,7 +30,7 @@ describe("WriteBatch", () => {
   });
 
   it("refuses an answer with the wrong number of results instead of mismatching callers", async () => {
-    const batch = new WriteBatch<number, number>(async (items) => items.slice(1), { max: 10 });
+    const batch = new TickBatch<number, number>(async (items) => items.slice(1), { max: 10 });
     const settled = await Promise.allSettled([1, 2].map((n) => batch.add(n)));
     assert.ok(settled.every((s) => s.status === "rejected"));
   });
