@@ -57,8 +57,10 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   app.decorateRequest("caller", undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook("onSend", async (request, reply) => {
+  // Set on arrival, so error answers carry it too; a synchronous hook costs less than onSend.
+  app.addHook("onRequest", (request, reply, done) => {
     void reply.header("X-Request-Id", request.id);
+    done();
   });
 
   registerHealth(app, deps);

@@ -9,7 +9,7 @@ import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
 
 /**
  * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. Quotas are charged
- * with one conditional UPDATE (`used + size <= limit`) inside the transaction that confirms the
+ * with one conditional upsert (`used + size <= limit`) inside the transaction that confirms the
  * upload, never read-then-write, so concurrent confirms cannot overshoot a limit.
  */
 export class KyselyStore implements MetadataStore {

@@ -5,8 +5,12 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smit
 
 /** RFC 3986 encoding, as SigV4 canonicalizes it (encodeURIComponent leaves `!'()*` alone). */
 export function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(value);
+  return RESERVED.test(encoded) ? encoded.replace(RESERVED_ALL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded;
 }
+
+const RESERVED = /[!'()*]/;
+const RESERVED_ALL = /[!'()*]/g;
 
 export interface PresignerOptions {
   /** The endpoint browsers resolve: the signature covers its host, so it must be the public one. */
@@ -53,7 +57,7 @@ export class Presigner {
 
   async presign(input: PresignInput): Promise<{ url: string; expiresAt: Date }> {
     const { endpoint, forcePathStyle } = this.#options;
-    const escapedKey = input.key.split("/").map(escapeUri).join("/");
+    const escapedKey = escapeUri(input.key).replaceAll("%2F", "/");
     const hostname = forcePathStyle ? endpoint.hostname : `${input.bucket}.${endpoint.hostname}`;
     const host = endpoint.port === "" ? hostname : `${hostname}:${endpoint.port}`;
     const basePath = endpoint.pathname.replace(/\/+$/, "");
