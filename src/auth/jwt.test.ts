@@ -12,30 +12,33 @@ function b64(value: unknown): string {
 }
 
 describe("createVerifier with a shared secret", () => {
-  const verify = createVerifier({ kind: "secret", secret: SECRET, issuer: "https://app.test" });
+  const verify = createVerifier({ kind: "secret", secret: SECRET, issuer: "https://app.test", audience: "stowage" });
 
   it("accepts a good token, again from its cache, and reads subject, roles and org", async () => {
-    const token = await mintToken({ secret: SECRET, subject: "alice", roles: ["admin"], org: "acme", issuer: "https://app.test", expiresInSeconds: 60 });
+    const token = await mintToken({ secret: SECRET, subject: "alice", roles: ["admin"], org: "acme", issuer: "https://app.test", audience: "stowage", expiresInSeconds: 60 });
     const first = await verify(token);
     assert.deepEqual(first, { userId: "alice", roles: ["admin"], orgId: "acme" });
     assert.deepEqual(await verify(token), first);
   });
 
   it("refuses a tampered payload under a signature it has verified and cached before", async () => {
-    const token = await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", expiresInSeconds: 60 });
+    const token = await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", audience: "stowage", expiresInSeconds: 60 });
     await verify(token);
     const [header, , signature] = token.split(".");
-    const forged = `${header}.${b64({ sub: "mallory", iss: "https://app.test", exp: Math.floor(Date.now() / 1000) + 60 })}.${signature}`;
+    const forged = `${header}.${b64({ sub: "mallory", iss: "https://app.test", aud: "stowage", exp: Math.floor(Date.now() / 1000) + 60 })}.${signature}`;
     await assert.rejects(verify(forged), { code: "UNAUTHENTICATED" });
   });
 
-  it("refuses another secret, another issuer, an expired token and alg none", async () => {
+  it("refuses another secret, another or no issuer or audience, an expired token and alg none", async () => {
     const exp = Math.floor(Date.now() / 1000) + 60;
     const tokens = [
-      await mintToken({ secret: `${SECRET}-other`, subject: "alice", issuer: "https://app.test", expiresInSeconds: 60 }),
-      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://evil.test", expiresInSeconds: 60 }),
-      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", expiresInSeconds: -60 }),
-      `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "alice", iss: "https://app.test", exp })}.`,
+      await mintToken({ secret: SECRET, subject: "alice", audience: "stowage", expiresInSeconds: 60 }),
+      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", expiresInSeconds: 60 }),
+      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", audience: "other", expiresInSeconds: 60 }),
+      await mintToken({ secret: `${SECRET}-other`, subject: "alice", issuer: "https://app.test", audience: "stowage", expiresInSeconds: 60 }),
+      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://evil.test", audience: "stowage", expiresInSeconds: 60 }),
+      await mintToken({ secret: SECRET, subject: "alice", issuer: "https://app.test", audience: "stowage", expiresInSeconds: -60 }),
+      `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "alice", iss: "https://app.test", aud: "stowage", exp })}.`,
     ];
     for (const token of tokens) await assert.rejects(verify(token), { code: "UNAUTHENTICATED" });
   });

@@ -58,12 +58,16 @@ function secretVerifier(config: Extract<JwtConfig, { kind: "secret" }>): (token:
   const verify = createFastVerifier({
     key: config.secret,
     algorithms: ["HS256"],
+    // fast-jwt checks `iss`/`aud` only when present: a configured one must also be required.
     ...(config.issuer === undefined ? {} : { allowedIss: config.issuer }),
     ...(config.audience === undefined ? {} : { allowedAud: config.audience }),
+    requiredClaims: [...(config.issuer === undefined ? [] : ["iss"]), ...(config.audience === undefined ? [] : ["aud"])],
     clockTolerance: CLOCK_TOLERANCE_SECONDS * 1000,
-    // Verified tokens, keyed by the token itself; an entry never outlives the token's `exp`.
+    // Verified tokens, keyed by a hash of the whole token; an entry never outlives its `exp`.
+    // Failures are not cached, so junk tokens cannot push good ones out.
     cache: 10_000,
     cacheTTL: 10 * 60 * 1000,
+    errorCacheTTL: 0,
   });
   return (token) => Promise.resolve(verify(token) as JWTPayload);
 }

@@ -58,11 +58,12 @@ export async function chargeQuota(
     .selectFrom("quotas")
     .select(["used_bytes", "limit_bytes"])
     .where("subject", "=", charge.subject)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  // No row: a charge larger than the default limit on a subject never charged before.
   return {
     subject: charge.subject,
-    usedBytes: Number(row.used_bytes),
-    limitBytes: Number(row.limit_bytes ?? charge.defaultLimitBytes),
+    usedBytes: Number(row?.used_bytes ?? 0),
+    limitBytes: Number(row?.limit_bytes ?? charge.defaultLimitBytes),
   };
 }
 
@@ -112,6 +113,12 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** A row broke a constraint (SQLite `SQLITE_CONSTRAINT_*`, PostgreSQL SQLSTATE class 23): that row's fault, not the database's. */
+export function isConstraintViolation(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | undefined)?.code ?? "");
+  return code.startsWith("SQLITE_CONSTRAINT") || /^23[0-9A-Z]{3}$/.test(code);
 }
 
 /** Gives `size` bytes back to each subject, never below zero. */

@@ -1,6 +1,6 @@
 import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
-import { chargeQuota, guardDb, refundQuota, toRecord } from "./kysely-shared.js";
+import { chargeQuota, guardDb, isConstraintViolation, refundQuota, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -16,7 +16,11 @@ export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
   readonly sweeper: KyselySweeperStore;
 
-  readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), { max: 100 });
+  readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), {
+    max: 100,
+    retryAlone: isConstraintViolation,
+  });
+
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
   constructor(db: Kysely<Database>) {
@@ -254,8 +258,9 @@ export class KyselyStore implements MetadataStore {
     });
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    await Promise.all([this.#inserts.drain(), this.#usageReads.drain()]);
+    await this.#db.destroy();
   }
 }
 

@@ -37,9 +37,12 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
       let statement = statements.get(sql);
       if (statement === undefined) {
         statement = database.prepare(sql);
+        // Least recently used goes first: a Map iterates in insertion order.
         if (statements.size >= CACHED_STATEMENTS) statements.delete(statements.keys().next().value as string);
-        statements.set(sql, statement);
+      } else {
+        statements.delete(sql);
       }
+      statements.set(sql, statement);
       return statement;
     },
   };

@@ -16,22 +16,52 @@ describe("TickBatch", () => {
     assert.deepEqual(calls.at(-1), [6]);
   });
 
-  it("when a group fails, retries each item alone: only the bad one's caller sees the error", async () => {
+  it("when a group fails with an error of one item, retries each alone: only the bad one's caller sees it", async () => {
     const calls: number[][] = [];
     const batch = new TickBatch<number, number>(async (items) => {
       calls.push([...items]);
       if (items.includes(2)) throw new Error("constraint failed");
       return [...items];
-    }, { max: 10 });
+    }, { max: 10, retryAlone: (error) => (error as Error).message === "constraint failed" });
     const settled = await Promise.allSettled([1, 2, 3].map((n) => batch.add(n)));
     assert.deepEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled"]);
     assert.equal((settled[1] as PromiseRejectedResult).reason.message, "constraint failed");
     assert.deepEqual(calls, [[1, 2, 3], [1], [2], [3]]);
   });
 
-  it("refuses an answer with the wrong number of results instead of mismatching callers", async () => {
-    const batch = new TickBatch<number, number>(async (items) => items.slice(1), { max: 10 });
+  it("fails the whole group, without retrying item by item, when the database itself fails", async () => {
+    let calls = 0;
+    const batch = new TickBatch<number, number>(async () => {
+      calls++;
+      throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+    }, { max: 10, retryAlone: (error) => (error as { code?: string }).code === "SQLITE_CONSTRAINT" });
+    const settled = await Promise.allSettled([1, 2, 3].map((n) => batch.add(n)));
+    assert.deepEqual(settled.map((s) => s.status), ["rejected", "rejected", "rejected"]);
+    assert.equal(calls, 1);
+  });
+
+  it("refuses an answer with the wrong number of results, and never runs those writes again", async () => {
+    let calls = 0;
+    const batch = new TickBatch<number, number>(async (items) => {
+      calls++;
+      return items.slice(1);
+    }, { max: 10, retryAlone: () => true });
     const settled = await Promise.allSettled([1, 2].map((n) => batch.add(n)));
     assert.ok(settled.every((s) => s.status === "rejected"));
+    assert.equal(calls, 1);
+  });
+
+  it("drain() sends what is queued at once and waits for the answers", async () => {
+    const done: number[] = [];
+    const batch = new TickBatch<number, number>(async (items) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      done.push(...items);
+      return [...items];
+    }, { max: 10 });
+    const answers = [batch.add(1), batch.add(2)];
+    await batch.drain();
+    assert.deepEqual(done, [1, 2]);
+    assert.deepEqual(await Promise.all(answers), [1, 2]);
+    assert.throws(() => new TickBatch(async () => [], { max: 0 }), RangeError);
   });
 });

@@ -10,25 +10,43 @@ interface Waiting<I, O> {
  * commit, one round trip) or one `WHERE … IN (…)` costs far less than one each. A lone call
  * waits only for `setImmediate`.
  *
- * `run` must answer one result per item, in order. When a group fails, each item is retried
- * alone, so one bad row fails only its own caller and every caller gets its own answer (a
- * group must be one statement, all or nothing, for that retry to be safe).
+ * `run` must answer one result per item, in order. A group's failure is every member's, except
+ * where `retryAlone` says the error may belong to one item (a constraint violation): then each
+ * item is tried alone, so one bad row fails only its own caller. That retry is safe only when
+ * a group is one statement, all or nothing; an unreachable or locked database is not retried
+ * item by item (it would only multiply the wait).
  */
 export class TickBatch<I, O> {
   readonly #run: (items: readonly I[]) => Promise<O[]>;
   readonly #max: number;
+  readonly #retryAlone: (error: unknown) => boolean;
   #queue: Waiting<I, O>[] = [];
+  readonly #flushes = new Set<Promise<void>>();
 
-  constructor(run: (items: readonly I[]) => Promise<O[]>, options: { max: number }) {
+  constructor(run: (items: readonly I[]) => Promise<O[]>, options: { max: number; retryAlone?: (error: unknown) => boolean }) {
+    if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError(`max must be a positive integer, not ${options.max}`);
     this.#run = run;
     this.#max = options.max;
+    this.#retryAlone = options.retryAlone ?? (() => false);
   }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => void this.#flush());
+      if (this.#queue.length === 1) setImmediate(() => this.#startFlush());
     });
+  }
+
+  /** Sends what is queued now and waits until every group sent has its answer (before closing). */
+  async drain(): Promise<void> {
+    if (this.#queue.length > 0) this.#startFlush();
+    await Promise.all(this.#flushes);
+  }
+
+  #startFlush(): void {
+    const flush = this.#flush();
+    this.#flushes.add(flush);
+    void flush.finally(() => this.#flushes.delete(flush));
   }
 
   async #flush(): Promise<void> {
@@ -40,16 +58,20 @@ export class TickBatch<I, O> {
   }
 
   async #settle(group: Waiting<I, O>[]): Promise<void> {
+    let results: O[];
     try {
-      const results = await this.#run(group.map((w) => w.item));
-      if (results.length !== group.length) throw new Error(`A batch of ${group.length} calls answered ${results.length} results`);
-      group.forEach((w, i) => w.resolve(results[i] as O));
+      results = await this.#run(group.map((w) => w.item));
     } catch (error) {
-      if (group.length === 1) {
-        group[0]?.reject(error);
-        return;
-      }
-      await Promise.all(group.map((w) => this.#settle([w])));
+      if (group.length > 1 && this.#retryAlone(error)) await Promise.all(group.map((w) => this.#settle([w])));
+      else for (const w of group) w.reject(error);
+      return;
     }
+    if (results.length !== group.length) {
+      // Never re-run: the writes may have happened.
+      const error = new Error(`A batch of ${group.length} calls answered ${results.length} results`);
+      for (const w of group) w.reject(error);
+      return;
+    }
+    group.forEach((w, i) => w.resolve(results[i] as O));
   }
 }
