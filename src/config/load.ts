@@ -120,6 +120,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       abandonedGraceSeconds: int("STOWAGE_SWEEP_ABANDONED_GRACE_SECONDS", 3600, 0),
       // Never less than 5 minutes: the grace is what keeps an object being written right now safe.
       orphanGraceSeconds: int("STOWAGE_SWEEP_ORPHAN_GRACE_SECONDS", 86400, 300),
+      missingPerRun: int("STOWAGE_SWEEP_MISSING_PER_RUN", 10_000, 0),
     },
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
     logLevel,

@@ -76,7 +76,13 @@ export interface Config {
   presignPerMinute: number;
   downloadTtlSeconds: number;
   /** The cleanup sweeper in `serve` (`src/sweeper/`): every `intervalSeconds` (0: never), with its cutoffs. */
-  sweep: { intervalSeconds: number; abandonedGraceSeconds: number; orphanGraceSeconds: number };
+  sweep: {
+    intervalSeconds: number;
+    abandonedGraceSeconds: number;
+    orphanGraceSeconds: number;
+    /** Confirmed uploads the missing-object check HEADs per run (0: all of them). */
+    missingPerRun: number;
+  };
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";

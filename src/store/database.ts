@@ -7,6 +7,7 @@ import type { Generated } from "kysely";
 export interface Database {
   uploads: UploadsTable;
   quotas: QuotasTable;
+  sweep_cursors: SweepCursorsTable;
 }
 
 export interface UploadsTable {
@@ -43,5 +44,12 @@ export interface QuotasTable {
   used_bytes: Generated<number>;
   /** NULL: the configured default applies, so changing the default reaches everyone. */
   limit_bytes: number | null;
+  updated_at: number;
+}
+
+/** Where a sweeper job that checks a slice of the table per run stopped. */
+export interface SweepCursorsTable {
+  job: string;
+  after_id: string;
   updated_at: number;
 }

@@ -84,10 +84,28 @@ export class KyselySweeperStore implements SweeperStore {
     });
   }
 
-  pageConfirmed(input: { after: string | undefined; limit: number }): Promise<UploadRecord[]> {
+  pageConfirmed(input: { after: string | undefined; upTo?: string | undefined; limit: number }): Promise<UploadRecord[]> {
     return guardDb(async () => {
-      const query = this.#db.selectFrom("uploads").selectAll().where((eb) => unindexed(eb, "status", "confirmed"));
+      let query = this.#db.selectFrom("uploads").selectAll().where((eb) => unindexed(eb, "status", "confirmed"));
+      if (input.upTo !== undefined) query = query.where("id", "<=", input.upTo);
       return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  sweepCursor(job: string): Promise<string | undefined> {
+    return guardDb(async () => {
+      const row = await this.#db.selectFrom("sweep_cursors").select("after_id").where("job", "=", job).executeTakeFirst();
+      return row?.after_id;
+    });
+  }
+
+  saveSweepCursor(input: { job: string; after: string; now: Date }): Promise<void> {
+    return guardDb(async () => {
+      await this.#db
+        .insertInto("sweep_cursors")
+        .values({ job: input.job, after_id: input.after, updated_at: input.now.getTime() })
+        .onConflict((oc) => oc.column("job").doUpdateSet({ after_id: input.after, updated_at: input.now.getTime() }))
+        .execute();
     });
   }
 

@@ -37,8 +37,12 @@ export interface SweeperStore {
   /** The rows `expireConfirmed` would take, after the id `after`, by id. Changes nothing. */
   findConfirmed(input: { rule: ConfirmedRule; after: string | undefined; limit: number; now: Date }): Promise<UploadRecord[]>;
 
-  /** A page of `confirmed` uploads after the id `after`, by id (the missing-object check). */
-  pageConfirmed(input: { after: string | undefined; limit: number }): Promise<UploadRecord[]>;
+  /** A page of `confirmed` uploads after the id `after` and up to `upTo` (inclusive), by id (the missing-object check). */
+  pageConfirmed(input: { after: string | undefined; upTo?: string | undefined; limit: number }): Promise<UploadRecord[]>;
+  /** The id a job's last run stopped after, if any. */
+  sweepCursor(job: string): Promise<string | undefined>;
+  /** Records the id a job's run stopped after, for the next run to go on from. */
+  saveSweepCursor(input: { job: string; after: string; now: Date }): Promise<void>;
   /**
    * In one transaction: moves the listed uploads that are still `confirmed` to `expired` with
    * `reject_code` `code`, and refunds them. Returns the rows it moved.

@@ -17,6 +17,8 @@ export interface SweepOptions {
   targets: readonly ScanTarget[];
   abandonedGraceSeconds: number;
   orphanGraceSeconds: number;
+  /** Confirmed uploads the missing-object check HEADs per run; `undefined`: all of them. */
+  missingPerRun?: number | undefined;
   /** Default: the current time. Every cutoff is computed from it. */
   now?: Date;
   /**
@@ -54,13 +56,16 @@ export interface SweepReport {
 }
 
 /** The config-derived sweep settings, so `serve` and `stowage sweep` cannot disagree. */
-export function sweepSettings(config: Config): Pick<SweepOptions, "policies" | "targets" | "abandonedGraceSeconds" | "orphanGraceSeconds"> {
+export function sweepSettings(
+  config: Config,
+): Pick<SweepOptions, "policies" | "targets" | "abandonedGraceSeconds" | "orphanGraceSeconds" | "missingPerRun"> {
   const policies = new Map(config.policies.map((p) => [p.ownerType, p]));
   return {
     policies,
     targets: scanTargets(config, policies.values()),
     abandonedGraceSeconds: config.sweep.abandonedGraceSeconds,
     orphanGraceSeconds: config.sweep.orphanGraceSeconds,
+    missingPerRun: config.sweep.missingPerRun === 0 ? undefined : config.sweep.missingPerRun,
   };
 }
 
@@ -87,7 +92,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     abandoned: () => abandoned({ ...common, graceSeconds: options.abandonedGraceSeconds }),
     unattached: () => unattached(common),
     retention: () => retention(common),
-    missing: () => missing(common),
+    missing: () => missing({ ...common, perRun: options.missingPerRun }),
     orphans: () => orphans({ ...common, targets: options.targets, graceSeconds: options.orphanGraceSeconds }),
   };
   const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0 }])) as Record<SweepJob, JobReport>;

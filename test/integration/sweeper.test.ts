@@ -202,4 +202,29 @@ for (const [name, make] of SWEEP_BACKENDS) describe(`the sweeper on ${name}`, ()
       assert.equal((await statusOf(server, "loser", fine.id)).status, "confirmed");
       assert.equal((await statusOf(server, "loser", record.id)).status, "confirmed", "a retained record stays for an operator to restore");
     }));
+
+  it("checks a slice of the confirmed uploads per run, going on where the last run stopped and around again", () =>
+    using(make, async (backend) => {
+      const { server } = backend;
+      const uploads = [];
+      for (let i = 0; i < 5; i++) uploads.push(await confirmed(backend, "slices", PNG, { ownerType: "avatar", contentType: "image/png" }));
+      const ids = uploads.map((u) => u.id).sort();
+      const byId = new Map(uploads.map((u) => [u.id, u]));
+      // Objects 0, 2 and 4 (in id order) vanish.
+      for (const i of [0, 2, 4]) await server.runtime.driver.delete({ bucket: "public", key: byId.get(ids[i] as string)?.key ?? "" });
+
+      const run = async (dryRun = false) => {
+        const { report, events } = await runSweep(server, { now: new Date(), jobs: ["missing"], missingPerRun: 2, dryRun });
+        assert.equal(report.jobs.missing.failure, undefined);
+        return events.map((e) => `${e.action} ${ids.indexOf(e.uploadId ?? "")}`);
+      };
+      assert.deepEqual(await run(true), ["would-expire 0"], "a dry run sees the first slice");
+      assert.deepEqual(await run(), ["expired 0"], "and did not move the cursor: the first run checks 0 and 1");
+      assert.deepEqual(await run(), ["expired 2"], "then 2 and 3");
+      assert.deepEqual(await run(), ["expired 4"], "then 4, and around again to 1 (0 is no longer confirmed)");
+      assert.deepEqual(await run(), [], "then 3 and 1: nothing left missing");
+      for (const [i, id] of ids.entries()) {
+        assert.equal((await statusOf(server, "slices", id)).status, [0, 2, 4].includes(i) ? "expired" : "confirmed");
+      }
+    }));
 });
