@@ -226,7 +226,11 @@ export class S3Driver implements StorageDriver {
   }
 
   async put(options: PutOptions): Promise<ObjectStat> {
-    const body = exactLength(options.body, options.contentLength);
+    // The SDK does not give up on a request whose body stream failed: it waited out its 30 s
+    // request timeout (twice) on a short body. A body error aborts the request at once instead.
+    const bodyFailed = new AbortController();
+    const body = exactLength(options.body, options.contentLength, (error) => bodyFailed.abort(error));
+    const signal = options.signal === undefined ? bodyFailed.signal : AbortSignal.any([options.signal, bodyFailed.signal]);
     try {
       await this.#once.send(
         new PutObjectCommand({
@@ -238,7 +242,7 @@ export class S3Driver implements StorageDriver {
           ...(options.cacheControl === undefined ? {} : { CacheControl: options.cacheControl }),
           ...(this.#options.conditionalWrites ? { IfNoneMatch: "*" } : {}),
         }),
-        signalOf(options),
+        { abortSignal: signal },
       );
     } catch (error) {
       if (isPreconditionFailed(error)) {
@@ -412,7 +416,7 @@ function signalOf(options: IoOptions): { abortSignal?: AbortSignal } {
  * Passes the body through, failing the upload (before its last byte is sent) if it is not
  * exactly `length` bytes, so a short stream never becomes a short object or a hung request.
  */
-function exactLength(body: Readable, length: number): PassThrough & { lengthError?: StowageError } {
+function exactLength(body: Readable, length: number, onError: (error: Error) => void): PassThrough & { lengthError?: StowageError } {
   let seen = 0;
   const checker = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -430,8 +434,9 @@ function exactLength(body: Readable, length: number): PassThrough & { lengthErro
     },
   });
   const out: PassThrough & { lengthError?: StowageError } = new PassThrough();
-  // pipeline() owns the error handling of all three: a failure destroys `out`, which aborts
-  // the request the SDK is streaming it into.
-  pipeline(body, checker, out, () => undefined);
+  // pipeline() owns the error handling of all three; the caller aborts the request on failure.
+  pipeline(body, checker, out, (error) => {
+    if (error) onError(error);
+  });
   return out;
 }
