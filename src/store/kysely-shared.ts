@@ -60,6 +60,11 @@ export async function chargeQuota(
     .where("subject", "=", charge.subject)
     .executeTakeFirst();
   // No row: a charge larger than the default limit on a subject never charged before.
+  return usageOf(charge, row);
+}
+
+/** A subject's usage from its quota row; no row: nothing used, the default limit. */
+export function usageOf(charge: QuotaCharge, row: { used_bytes: number; limit_bytes: number | null } | undefined): QuotaUsage {
   return {
     subject: charge.subject,
     usedBytes: Number(row?.used_bytes ?? 0),

@@ -1,6 +1,6 @@
 import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
-import { chargeQuota, guardDb, isConstraintViolation, refundQuota, toRecord } from "./kysely-shared.js";
+import { chargeQuota, guardDb, isConstraintViolation, refundQuota, toRecord, usageOf } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -95,14 +95,7 @@ export class KyselyStore implements MetadataStore {
         .where("subject", "in", subjects)
         .execute();
       const bySubject = new Map(rows.map((row) => [row.subject, row]));
-      return charges.map((charge) => {
-        const row = bySubject.get(charge.subject);
-        return {
-          subject: charge.subject,
-          usedBytes: Number(row?.used_bytes ?? 0),
-          limitBytes: Number(row?.limit_bytes ?? charge.defaultLimitBytes),
-        };
-      });
+      return charges.map((charge) => usageOf(charge, bySubject.get(charge.subject)));
     });
   }
 

@@ -22,9 +22,10 @@ export interface SweepOptions {
   /** Default: the current time. Every cutoff is computed from it. */
   now?: Date;
   /**
-   * Rows claimed and settled at a time. Default 200: a 500-row batch lives long enough (its
-   * deletes) to reach V8's old generation, and a 100 000-upload sweep then peaked at +76 MiB
-   * RSS against +16 MiB with 200, for the same wall time (bench/sweeper.ts).
+   * Rows claimed and settled at a time. Default 200: smaller batches die young instead of
+   * reaching V8's old generation. Peak RSS of a 100 000-upload sweep over a 1 000-upload one
+   * (`npm run bench -- sweeper`) varies from run to run: medians +26, +40 and +77 MiB in three
+   * full runs with 200, against +67 MiB in the one earlier run with 500.
    */
   batchSize?: number;
   dryRun?: boolean;

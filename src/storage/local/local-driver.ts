@@ -230,7 +230,7 @@ export class LocalDriver implements StorageDriver {
 
   async delete(ref: ObjectRef & IoOptions): Promise<void> {
     const path = this.#path(ref);
-    // unlink, not rm({force}): a third of the time per object in the sweeper; a missing file is fine.
+    // unlink, not rm({force}): rm stats first and handles directories; a missing file is fine.
     await guardFs(() => Promise.all([unlinkIfPresent(path), unlinkIfPresent(this.#metaPath(ref))]));
   }
 
