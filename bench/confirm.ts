@@ -2,11 +2,19 @@
  * Confirm latency against the real S3 server (RGW) and PostgreSQL: `POST /v1/uploads/{id}/confirm`
  * (JWT, row read, HEAD, ranged GET of 4100 bytes, sniff, quota transaction, signed GET for the
  * answer) against RGW's own HEAD — and HEAD + the same ranged GET — through the AWS SDK on the
- * same objects. One request at a time, so these are latencies, not queueing.
+ * same objects. One request at a time, so these are latencies, not queueing. Also the cost of
+ * the promote step alone (the client's staging object copied to the served key): RGW's
+ * CopyObject of the same objects through the SDK, and the local driver's copy (a hard link and
+ * its metadata file) in process.
  *
  *   npm run bench -- confirm
  */
-import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { LocalDriver } from "../src/storage/local/local-driver.js";
 import { tempPostgres } from "./lib/databases.js";
 import { confirmUpload, expectStatus, pngBytes, presignAndPut, type PresignAnswer } from "./lib/http.js";
 import { judge, main, output, progress } from "./lib/report.js";
@@ -43,7 +51,12 @@ async function run() {
       await got.Body?.transformToByteArray();
       return performance.now() - start;
     };
-    const runs: { confirm: number[]; head: number[]; headGet: number[] }[] = [];
+    const copyMs = async (key: string) => {
+      const start = performance.now();
+      await s3.send(new CopyObjectCommand({ Bucket: bucket.name, Key: `bench-copy/${key}`, CopySource: `${bucket.name}/${key}`, MetadataDirective: "REPLACE", ContentType: "image/png" }));
+      return performance.now() - start;
+    };
+    const runs: { confirm: number[]; head: number[]; headGet: number[]; copy: number[] }[] = [];
     // Warm-up: connections, JIT, the SDK's first-call setup, on both sides.
     for (let round = SMOKE ? 1 : 0; round <= RUNS; round++) {
       const warm = round === 0;
@@ -54,26 +67,29 @@ async function run() {
       for (let i = 0; i < count; i++) {
         uploads.push(await presignAndPut(server.baseUrl, token, { ownerType: "document", filename: "scan.png", contentType: "image/png" }, OBJECT));
       }
-      const sample = { confirm: [] as number[], head: [] as number[], headGet: [] as number[] };
+      const sample = { confirm: [] as number[], head: [] as number[], headGet: [] as number[], copy: [] as number[] };
       for (const [i, upload] of uploads.entries()) {
+        // The client's object is at its staging key (the served key exists only after confirm).
+        const staged = `staging/${upload.id}`;
         // Alternate which side touches the object first, so neither gets the warmer cache.
         const baselineFirst = i % 2 === 1;
         if (baselineFirst) {
-          sample.head.push(await headMs(upload.key));
-          sample.headGet.push(await headGetMs(upload.key));
+          sample.head.push(await headMs(staged));
+          sample.headGet.push(await headGetMs(staged));
         }
         const start = performance.now();
         expectStatus(await confirmUpload(server.baseUrl, token, upload.id), 200, "confirm");
         sample.confirm.push(performance.now() - start);
         if (!baselineFirst) {
-          sample.head.push(await headMs(upload.key));
-          sample.headGet.push(await headGetMs(upload.key));
+          sample.head.push(await headMs(staged));
+          sample.headGet.push(await headGetMs(staged));
         }
+        sample.copy.push(await copyMs(staged));
       }
       if (!warm) {
         runs.push(sample);
         const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
-        progress(NAME, `run ${round}/${RUNS}: confirm p50 ${p(sample.confirm, 50)} ms p99 ${p(sample.confirm, 99)} ms; HEAD p50 ${p(sample.head, 50)} p99 ${p(sample.head, 99)}; HEAD+GET p50 ${p(sample.headGet, 50)} p99 ${p(sample.headGet, 99)}`);
+        progress(NAME, `run ${round}/${RUNS}: confirm p50 ${p(sample.confirm, 50)} ms p99 ${p(sample.confirm, 99)} ms; HEAD p50 ${p(sample.head, 50)} p99 ${p(sample.head, 99)}; HEAD+GET p50 ${p(sample.headGet, 50)} p99 ${p(sample.headGet, 99)}; CopyObject p50 ${p(sample.copy, 50)}`);
       }
       await bucket.empty();
     }
@@ -95,6 +111,13 @@ async function run() {
         baseline: m((r) => r.headGet, 99), baselineName: "RGW HEAD + ranged GET",
       },
     );
+    const local = await localCopies();
+    out.rows.push(
+      { benchmark: "promote at confirm (64 KiB)", metric: "RGW CopyObject p50", unit: "ms", stowage: m((r) => r.copy, 50), baseline: m((r) => r.headGet, 50), baselineName: "RGW HEAD + ranged GET", ratio: m((r) => r.copy, 50) / m((r) => r.headGet, 50) },
+      { benchmark: "promote at confirm (64 KiB)", metric: "RGW CopyObject p99", unit: "ms", stowage: m((r) => r.copy, 99) },
+      { benchmark: "promote at confirm (64 KiB)", metric: "local copy (link + metadata) p50", unit: "ms", stowage: percentile(local, 50) },
+      { benchmark: "promote at confirm (64 KiB)", metric: "local copy (link + metadata) p99", unit: "ms", stowage: percentile(local, 99) },
+    );
     out.notes.push(
       `confirm: ${RUNS} run(s) of ${PER_RUN} fresh 64 KiB PNG uploads (document, private: the answer carries a signed GET), confirmed one at a time over keep-alive; ` +
       `baselines through the AWS SDK from the benchmark process on the same objects, order alternated per object; median of the runs' percentiles; ${pinningNote()}`,
@@ -107,6 +130,26 @@ async function run() {
     await pg.drop();
   }
   return out;
+}
+
+/** The local driver's promote (`copy`: a hard link and a metadata file), timed in process. */
+async function localCopies(): Promise<number[]> {
+  const root = await mkdtemp(join(tmpdir(), "stowage-bench-copy-"));
+  try {
+    const driver = new LocalDriver({ root, baseUrl: "http://127.0.0.1", signingSecret: "x".repeat(32), buckets: { private: { public: false } } });
+    await driver.init();
+    const times: number[] = [];
+    for (let i = 0; i < PER_RUN * RUNS; i++) {
+      const from = { bucket: "private", key: `staging/${i}` };
+      const stat = await driver.put({ ...from, body: Readable.from([OBJECT]), contentType: "image/png", contentLength: OBJECT.length });
+      const start = performance.now();
+      await driver.copy({ from, to: { bucket: "private", key: `documents/u/${i}.png` }, size: OBJECT.length, contentType: "image/png", cacheControl: "private", ifMatch: stat.etag });
+      times.push(performance.now() - start);
+    }
+    return times;
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
 
 await main(import.meta.url, run);

@@ -10,8 +10,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fastJson from "fast-json-stringify";
 import { jwtVerify } from "jose";
 import { v7 as uuidv7 } from "uuid";
+import { PresignAnswer } from "../src/api/presign.js";
 import { createVerifier, mintToken } from "../src/auth/jwt.js";
 import { BUILTIN_POLICIES } from "../src/policies/builtins.js";
 import { S3Driver } from "../src/storage/s3/s3-driver.js";
@@ -23,6 +25,8 @@ import { main, output, progress } from "./lib/report.js";
 import { RUNS, SECONDS } from "./lib/settings.js";
 import { median } from "./lib/stats.js";
 import { JWT_SECRET } from "./lib/stowage.js";
+import { Metrics } from "../src/metrics/registry.js";
+import { uploadMetrics } from "../src/metrics/upload-metrics.js";
 
 const NAME = "presign-stages";
 
@@ -54,21 +58,38 @@ async function run() {
       buckets: { public: { name: "media", public: true }, private: { name: "media", public: false }, compliance: { name: "media", public: false } },
     });
     const input = { ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 48213 };
+    // What metrics add to one presign: the observer's counter and the HTTP hook's histogram
+    // (with its child looked up once, as src/http/metrics.ts keeps it).
+    const metrics = new Metrics({ ownerTypes: BUILTIN_POLICIES.map((p) => p.ownerType), defaultMetrics: false });
+    const observer = uploadMetrics(metrics);
+    const histogram = metrics.httpDuration.labels("POST", "/v1/uploads", "201");
     const cases: [string, () => Promise<unknown>][] = [
       ["JWT verify (Stowage: fast-jwt, HS256, cached)", () => verify(token)],
       ["JWT verify (jose jwtVerify, HS256, for comparison)", () => jwtVerify(token, joseKey, { algorithms: ["HS256"] })],
+      ["metrics of one presign (counter + histogram)", async () => {
+        observer.presigned("avatar", "put", "ok");
+        histogram.observe(0.0123);
+      }],
       ["SigV4 presignPut (S3 driver)", () => driver.presignPut({ bucket: "public", key: `avatars/u/${uuidv7()}.png`, contentType: "image/png", contentLength: 48213, cacheControl: "public, max-age=86400", expiresInSeconds: 300 })],
     ];
+    // The answer's serialization: Fastify compiles the route's response schema (here a union of
+    // three kinds) with fast-json-stringify; without a schema it would call JSON.stringify.
+    const answer = { kind: "put", id: uuidv7(), key: "avatars/u/x.png", ...(await driver.presignPut({ bucket: "public", key: "avatars/u/x.png", contentType: "image/png", contentLength: 48213, cacheControl: "public, max-age=86400", expiresInSeconds: 300 })) };
+    const wire = { ...answer, expiresAt: answer.expiresAt.toISOString() };
+    const serialize = fastJson(PresignAnswer as never);
+    cases.push(
+      ["presign answer: response schema (fast-json-stringify)", async () => serialize(wire)],
+      ["presign answer: JSON.stringify (no schema)", async () => JSON.stringify(wire)],
+    );
     for (const [label, store] of stores) {
       await store.migrate();
-      const service = new UploadService({
-        store,
-        driver,
+      const serviceOptions = {
         policies: new Map(BUILTIN_POLICIES.map((p) => [p.ownerType, p])),
         defaultQuotaBytes: 2 ** 50,
         defaultOrgQuotaBytes: 2 ** 50,
         downloadTtlSeconds: 300,
-      });
+      };
+      const service = new UploadService({ ...serviceOptions, store, driver });
       let n = 0;
       cases.push(
         [`quota read (${label})`, () => store.usage({ subject: `user:user${n++ % 200}`, defaultLimitBytes: 2 ** 50 })],
@@ -76,11 +97,15 @@ async function run() {
           const id = uuidv7();
           return store.insertUpload({
             id, userId: "user0001", orgId: undefined, ownerType: "avatar", ownerId: undefined, bucket: "public", key: `avatars/user0001/${id}.png`,
-            filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined,
+            filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined, staging: undefined, method: "put",
           });
         }],
         [`UploadService.presign whole (${label})`, () => service.presign({ userId: `user${n++ % 200}`, roles: [] }, input)],
       );
+      if (label === "SQLite") {
+        const observed = new UploadService({ ...serviceOptions, store, driver, observe: observer });
+        cases.push([`UploadService.presign whole, metrics observer (${label})`, () => observed.presign({ userId: `user${n++ % 200}`, roles: [] }, input)]);
+      }
     }
     const perCaseMs = (SECONDS * 1000) / cases.length / RUNS;
     for (const [, fn] of cases) await perCall(fn, 100);

@@ -4,6 +4,8 @@
  * answering the same-size JSON to the same requests and (b) Uppy Companion's
  * `GET /s3/params` (standalone, NODE_ENV=production, S3 on the same RGW). 50 connections from
  * autocannon, requests spread over 200 users' tokens; then p99 at half of Stowage's own peak.
+ * Stowage on SQLite runs twice, with metrics off and on (`STOWAGE_METRICS`, scraped every
+ * second meanwhile), interleaved in the same rounds: what metrics cost a presign, as a ratio.
  *
  *   npm run bench -- presign
  */
@@ -25,6 +27,9 @@ import { startStowage, type StowageServer } from "./lib/stowage.js";
 const NAME = "presign";
 const CONNECTIONS = 50;
 const USERS = 200;
+/** How often the metrics-on server is scraped while it is under load: 15× Prometheus' default. */
+const SCRAPE_EVERY_MS = 1000;
+const METRICS_ON = "Stowage SQLite, metrics on";
 const BODY = JSON.stringify({ ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 48213 });
 
 interface Target {
@@ -119,11 +124,14 @@ async function run() {
   try {
     progress(NAME, "starting Stowage (SQLite, S3), Stowage (PostgreSQL, S3), Companion and the bare route");
     const companionStart = startCompanion(bucket.name);
-    const [sqlite, postgres] = await Promise.all([
-      startStowage("presign-sqlite", stowageS3Env(bucket.name)),
-      startStowage("presign-postgres", { ...stowageS3Env(bucket.name), DATABASE_URL: pg.url }),
+    const [sqlite, postgres, sqliteMetrics] = await Promise.all([
+      startStowage("presign-sqlite", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "off" }),
+      startStowage("presign-postgres", { ...stowageS3Env(bucket.name), DATABASE_URL: pg.url, STOWAGE_METRICS: "off" }),
+      startStowage("presign-sqlite-metrics", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "on" }),
     ]);
-    stops.unshift(() => sqlite.stop(), () => postgres.stop());
+    stops.unshift(() => sqlite.stop(), () => postgres.stop(), () => sqliteMetrics.stop());
+    const metricsUrl = `${sqliteMetrics.baseUrl}/metrics`;
+    expectStatus(await request(metricsUrl), 200, "metrics probe");
 
     // The bare route answers exactly as many bytes as Stowage's real presign answer.
     const sqliteRequests = await stowageRequests(sqlite);
@@ -136,6 +144,7 @@ async function run() {
     const targets: Target[] = [
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
       { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [] },
+      { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
       { label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [] },
     ];
     const companion = await companionStart;
@@ -155,9 +164,22 @@ async function run() {
       await autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
     }
     // Rounds interleave the targets, so a burst of someone else's load hits all of them alike.
+    // The two SQLite servers share the server core, and the one that ran just before leaves
+    // work behind (GC, WAL checkpoints): metrics off and on swap places every other round.
+    const swapped = (round: number) => {
+      if (round % 2 === 1) return targets;
+      const order = [...targets];
+      const on = order.findIndex((t) => t.label === METRICS_ON);
+      [order[on - 1], order[on]] = [order[on] as Target, order[on - 1] as Target];
+      return order;
+    };
     for (let round = 1; round <= RUNS; round++) {
-      for (const target of targets) {
-        const result = await autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS });
+      for (const target of swapped(round)) {
+        // The metrics-on server is scraped while it serves, as Prometheus would (more often).
+        const scrape = () => void request(metricsUrl).catch(() => undefined);
+        const scraper = target.label === METRICS_ON ? setInterval(scrape, SCRAPE_EVERY_MS) : undefined;
+        const load = autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS });
+        const result = await load.finally(() => clearInterval(scraper));
         const problem = loadProblem(`${target.label} run ${round}`, result);
         if (problem !== undefined) out.failures.push(problem);
         target.runs.push(result);
@@ -166,7 +188,7 @@ async function run() {
     }
     const peak = (t: Target) => median(t.runs.map((r) => r.rps));
     const [bareTarget, ...rest] = targets as [Target, ...Target[]];
-    const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage"));
+    const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage") && t.label !== METRICS_ON);
     for (let round = 1; round <= RUNS; round++) {
       for (const target of stowageTargets) {
         const rate = peak(target) / 2;
@@ -181,6 +203,23 @@ async function run() {
         progress(NAME, `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms (bare route at the same rate: ${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms)`);
       }
     }
+
+    const metricsOn = targets.find((t) => t.label === METRICS_ON) as Target;
+    const metricsOff = targets.find((t) => t.label === "Stowage SQLite") as Target;
+    out.rows.push({
+      benchmark: "presign SQLite, metrics on vs off", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(metricsOn),
+      baseline: peak(metricsOff), baselineName: "metrics off", ratio: peak(metricsOn) / peak(metricsOff),
+      target: "≥ 95 % (metrics cost ≤ 5 %)", met: judge(peak(metricsOn) / peak(metricsOff) >= 0.95),
+    });
+    // One scrape, idle, after the load: every series the runs created (a scraper's view of its cost).
+    const scrapes: number[] = [];
+    let exposition = 0;
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      exposition = expectStatus(await request(metricsUrl), 200, "scrape").body.length;
+      scrapes.push(performance.now() - started);
+    }
+    out.rows.push({ benchmark: "presign SQLite, metrics on", metric: `GET /metrics, idle (${exposition} bytes)`, unit: "ms", stowage: median(scrapes) });
 
     const companionTarget = targets.find((t) => t.label === "Companion");
     const bareRps = peak(bareTarget);
@@ -224,6 +263,7 @@ async function run() {
       `presign: ${CONNECTIONS} connections, ${RUNS} run(s) of ${SECONDS} s after ${SMOKE ? "no" : `${WARMUP_SECONDS} s`} warm-up, median; requests rotate over ${USERS} users' tokens; ` +
       `avatar image/png, S3 storage on the RGW (signing only, no S3 call); the bare route gets the same requests and answers ${probe.body.length} bytes like Stowage; ` +
       `autocannon latencies are whole ms; ` +
+      `Stowage SQLite ran twice, STOWAGE_METRICS=off and =on, in the same interleaved rounds (the two swap places every other round); the metrics-on server was scraped every ${SCRAPE_EVERY_MS} ms during its runs; ` +
       `p99 at half peak from an open-loop paced generator (bench/lib/paced-load.ts: evenly spaced requests over up to ${CONNECTIONS} keep-alive sockets, ` +
       "latency from the scheduled send time), not autocannon --overallRate (it bursts each second's quota and its coordinated-omission correction assumes a 1 ms interval); " +
       `${pinningNote()}${SMOKE ? "; SMOKE run" : ""}`,

@@ -1,110 +1,216 @@
 /**
- * Quota contention: 200 concurrent confirms charging one user's quota, against the same 200 on
- * 200 different users (PostgreSQL, local storage). The one user's quota holds only 150 of the
- * uploads, so the race is real: exactly 150 must be confirmed and 50 refused, and the charged
- * bytes must never exceed the limit (0 overshoot). p99 of each, and their ratio.
+ * Quota contention, where it is: presign reserves the declared size against the quota
+ * (`used + reserved + size <= limit`), so concurrent uploads for one user race at presign, and
+ * confirm only turns a reservation into usage (a reserved upload always fits).
+ *
+ * Per run (PostgreSQL, local storage): 200 presigns sent at once for ONE user whose quota fits
+ * 150 of them — exactly 150 must answer 201 and 50 `413 QUOTA_EXCEEDED` — against 200 presigns
+ * for 200 different users (all 201). Then the accepted uploads are PUT (not timed) and
+ * confirmed all at once: the one user's 150 against 150 of the 200 users (one each), all 200 OK.
+ * Afterwards the one user's `GET /v1/quota` must show `usedBytes` = 150 × size, `reservedBytes`
+ * 0, and used ≤ limit (0 overshoot). Reported: presign and confirm p50/p99, one user vs many
+ * users, and their ratios. Smoke: 40 presigns, 30 fit.
  *
  *   npm run bench -- quota-contention
  */
 import { tempPostgres } from "./lib/databases.js";
-import { confirmUpload, expectStatus, pngBytes, presignAndPut, type PresignAnswer, request } from "./lib/http.js";
+import { type Answer, confirmUpload, expectStatus, pngBytes, type PresignAnswer, request } from "./lib/http.js";
 import { judge, main, output, progress } from "./lib/report.js";
 import { pinningNote, RUNS, SMOKE } from "./lib/settings.js";
 import { median, percentile } from "./lib/stats.js";
 import { startStowage, type StowageServer } from "./lib/stowage.js";
 
 const NAME = "quota-contention";
+/** Presigns per batch, on each side. */
 const CONCURRENT = SMOKE ? 40 : 200;
+/** How many of the one user's presigns the quota holds (and so how many confirms on each side). */
 const FITS = SMOKE ? 30 : 150;
 const OBJECT = pngBytes(4096);
 const LIMIT = FITS * OBJECT.length;
+/** The default per-user pending cap (100) would refuse the one user's presigns past 100 with 429. */
+const MAX_PENDING = 100_000;
 
 interface Batch {
   latencies: number[];
   statuses: Record<string, number>;
 }
 
-/** Presign + PUT for each (user, index), eight at a time. */
-async function prepare(server: StowageServer, users: string[]): Promise<{ user: string; token: string; upload: PresignAnswer }[]> {
-  const out: { user: string; token: string; upload: PresignAnswer }[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < users.length) {
-      const user = users[next++] as string;
-      const token = await server.token(user);
-      out.push({ user, token, upload: await presignAndPut(server.baseUrl, token, { ownerType: "document", filename: "page.png", contentType: "image/png" }, OBJECT) });
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return out;
+interface Fired extends Batch {
+  answers: Answer[];
 }
 
-/** Every confirm at once, each timed from its own start; sockets opened beforehand. */
-async function fire(server: StowageServer, items: { token: string; upload: PresignAnswer }[]): Promise<Batch> {
-  await Promise.all(items.map(() => request(`${server.baseUrl}/healthz`)));
+interface Quota {
+  usedBytes: number;
+  reservedBytes: number;
+  limitBytes: number;
+  pendingUploads: number;
+}
+
+/**
+ * Sends every request at once, each timed from its own start, over keep-alive sockets opened
+ * beforehand (one per request), so no timing includes a TCP handshake.
+ */
+async function fire(server: StowageServer, count: number, send: (i: number) => Promise<Answer>): Promise<Fired> {
+  await Promise.all(Array.from({ length: count }, () => request(`${server.baseUrl}/healthz`)));
   const statuses: Record<string, number> = {};
+  const answers: Answer[] = new Array<Answer>(count);
   const latencies = await Promise.all(
-    items.map(async ({ token, upload }) => {
+    Array.from({ length: count }, async (_, i) => {
       const start = performance.now();
-      const answer = await confirmUpload(server.baseUrl, token, upload.id);
+      const answer = await send(i);
       const ms = performance.now() - start;
       statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+      answers[i] = answer;
       return ms;
     }),
   );
-  return { latencies, statuses };
+  return { latencies, statuses, answers };
 }
+
+function presignRequest(server: StowageServer, token: string): Promise<Answer> {
+  return request(`${server.baseUrl}/v1/uploads`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ ownerType: "document", filename: "page.png", contentType: "image/png", size: OBJECT.length }),
+  });
+}
+
+/** PUTs the bytes of each accepted upload, eight at a time (not timed). */
+async function putAll(uploads: readonly PresignAnswer[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < uploads.length) {
+      const upload = uploads[next++] as PresignAnswer;
+      expectStatus(await request(upload.url, { method: "PUT", headers: upload.headers, body: OBJECT }), 200, "upload PUT");
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+async function quotaOf(server: StowageServer, user: string): Promise<Quota> {
+  const token = await server.token(user);
+  return expectStatus(await request(`${server.baseUrl}/v1/quota`, { headers: { authorization: `Bearer ${token}` } }), 200, "quota").json<Quota>();
+}
+
+function errorCode(answer: Answer): string | undefined {
+  try {
+    return answer.json<{ error?: { code?: string } }>().error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+const strip = ({ latencies, statuses }: Batch): Batch => ({ latencies, statuses });
 
 async function run() {
   const out = output(NAME);
   const pg = await tempPostgres();
-  const server = await startStowage("quota-contention-postgres", { DATABASE_URL: pg.url, STOWAGE_DEFAULT_QUOTA_BYTES: String(LIMIT) }).catch(async (error: unknown) => {
+  const server = await startStowage("quota-contention-postgres", {
+    DATABASE_URL: pg.url,
+    STOWAGE_DEFAULT_QUOTA_BYTES: String(LIMIT),
+    STOWAGE_MAX_PENDING_UPLOADS: String(MAX_PENDING),
+  }).catch(async (error: unknown) => {
     await pg.drop();
     throw error;
   });
-  const hot: Batch[] = [];
-  const cold: Batch[] = [];
+  const hotPresign: Batch[] = [];
+  const coldPresign: Batch[] = [];
+  const hotConfirm: Batch[] = [];
+  const coldConfirm: Batch[] = [];
   let overshoot = 0;
+  const size = OBJECT.length;
   try {
+    // Round 0 is a full-size warm-up (checked, not recorded); a smoke has none.
     for (let round = SMOKE ? 1 : 0; round <= RUNS; round++) {
       const warm = round === 0;
-      const n = warm ? 20 : CONCURRENT;
-      progress(NAME, `${warm ? "warm-up" : `run ${round}/${RUNS}`}: preparing ${n} uploads for one user and ${n} for ${n} users`);
-      const hotUser = `hot-${round}`;
-      const hotItems = await prepare(server, Array.from({ length: n }, () => hotUser));
-      const coldItems = await prepare(server, Array.from({ length: n }, (_, i) => `cold-${round}-${i}`));
-      // Alternate which goes first, so neither always meets a fresher database.
-      const order = round % 2 === 1 ? ["hot", "cold"] : ["cold", "hot"];
-      let hotBatch: Batch | undefined;
-      let coldBatch: Batch | undefined;
-      for (const which of order) {
-        if (which === "hot") hotBatch = await fire(server, hotItems);
-        else coldBatch = await fire(server, coldItems);
-      }
-      if (hotBatch === undefined || coldBatch === undefined) throw new Error("unreachable");
-
-      // Correctness: charged bytes never above the limit, and exactly what the 200s say.
-      const token = await server.token(hotUser);
-      const quota = expectStatus(await request(`${server.baseUrl}/v1/quota`, { headers: { authorization: `Bearer ${token}` } }), 200, "quota")
-        .json<{ usedBytes: number; limitBytes: number }>();
-      const confirmed = hotBatch.statuses["200"] ?? 0;
-      const refused = hotBatch.statuses["413"] ?? 0;
-      const expectConfirmed = Math.min(n, FITS);
       const label = warm ? "warm-up" : `run ${round}`;
-      overshoot = Math.max(overshoot, quota.usedBytes - quota.limitBytes);
-      if (quota.usedBytes > quota.limitBytes) out.failures.push(`${label}: OVERSHOOT: used ${quota.usedBytes} > limit ${quota.limitBytes}`);
-      if (quota.usedBytes !== confirmed * OBJECT.length) out.failures.push(`${label}: charged ${quota.usedBytes} bytes but ${confirmed} confirms × ${OBJECT.length} = ${confirmed * OBJECT.length}`);
-      if (confirmed !== expectConfirmed || confirmed + refused !== n) {
-        out.failures.push(`${label}: one user: expected ${expectConfirmed} confirmed and ${n - expectConfirmed} refused (413), got ${JSON.stringify(hotBatch.statuses)}`);
+      const hotUser = `hot-${round}`;
+      const coldUsers = Array.from({ length: CONCURRENT }, (_, i) => `cold-${round}-${i}`);
+      const hotToken = await server.token(hotUser);
+      const coldTokens = await Promise.all(coldUsers.map((user) => server.token(user)));
+      // Alternate which side goes first, so neither always meets a fresher database.
+      const hotFirst = round % 2 === 1;
+      progress(NAME, `${label}${warm ? "" : `/${RUNS}`}: ${CONCURRENT} presigns for one user (quota fits ${FITS}), ${CONCURRENT} for ${CONCURRENT} users`);
+
+      // 1. Presigns, all at once: the race for the one user's quota.
+      let hotP: Fired | undefined;
+      let coldP: Fired | undefined;
+      for (const which of hotFirst ? ["hot", "cold"] : ["cold", "hot"]) {
+        if (which === "hot") hotP = await fire(server, CONCURRENT, () => presignRequest(server, hotToken));
+        else coldP = await fire(server, CONCURRENT, (i) => presignRequest(server, coldTokens[i] as string));
       }
-      if ((coldBatch.statuses["200"] ?? 0) !== n) out.failures.push(`${label}: 200 users: expected ${n} confirmed, got ${JSON.stringify(coldBatch.statuses)}`);
+      if (hotP === undefined || coldP === undefined) throw new Error("unreachable");
+
+      const accepted = hotP.answers.filter((a) => a.status === 201).map((a) => a.json<PresignAnswer>());
+      const refusedQuota = hotP.answers.filter((a) => a.status === 413 && errorCode(a) === "QUOTA_EXCEEDED").length;
+      if (accepted.length !== FITS || refusedQuota !== CONCURRENT - FITS) {
+        const other = hotP.answers.find((a) => a.status !== 201 && !(a.status === 413 && errorCode(a) === "QUOTA_EXCEEDED"));
+        out.failures.push(
+          `${label}: one user: expected ${FITS} presigns 201 and ${CONCURRENT - FITS} 413 QUOTA_EXCEEDED, got ${JSON.stringify(hotP.statuses)}` +
+          `${other === undefined ? "" : `; e.g. ${other.status} ${other.body.toString().slice(0, 300)}`}`,
+        );
+      }
+      if ((coldP.statuses["201"] ?? 0) !== CONCURRENT) {
+        const other = coldP.answers.find((a) => a.status !== 201);
+        out.failures.push(
+          `${label}: ${CONCURRENT} users: expected ${CONCURRENT} presigns 201, got ${JSON.stringify(coldP.statuses)}` +
+          `${other === undefined ? "" : `; e.g. ${other.status} ${other.body.toString().slice(0, 300)}`}`,
+        );
+      }
+      const reserved = await quotaOf(server, hotUser);
+      const held = accepted.length * size;
+      if (reserved.usedBytes !== 0 || reserved.reservedBytes !== held || held > reserved.limitBytes) {
+        out.failures.push(
+          `${label}: after presign the one user's quota is ${JSON.stringify(reserved)}, expected used 0 and reserved ${accepted.length} × ${size} = ${held} ≤ limit`,
+        );
+      }
+
+      // 2. PUT what was accepted (the cold side: one upload each of the first FITS users).
+      const coldAccepted = coldP.answers.slice(0, FITS).filter((a) => a.status === 201).map((a) => a.json<PresignAnswer>());
+      await putAll([...accepted, ...coldAccepted]);
+
+      // 3. Confirms, all at once: each a reservation turned into usage.
+      let hotC: Fired | undefined;
+      let coldC: Fired | undefined;
+      const confirmHot = (i: number) => confirmUpload(server.baseUrl, hotToken, (accepted[i] as PresignAnswer).id);
+      const confirmCold = (i: number) => confirmUpload(server.baseUrl, coldTokens[i] as string, (coldAccepted[i] as PresignAnswer).id);
+      for (const which of hotFirst ? ["hot", "cold"] : ["cold", "hot"]) {
+        if (which === "hot") hotC = await fire(server, accepted.length, confirmHot);
+        else coldC = await fire(server, coldAccepted.length, confirmCold);
+      }
+      if (hotC === undefined || coldC === undefined) throw new Error("unreachable");
+      for (const [who, batch, expected] of [["one user", hotC, accepted.length], [`${FITS} users`, coldC, coldAccepted.length]] as const) {
+        if ((batch.statuses["200"] ?? 0) !== expected) {
+          const other = batch.answers.find((a) => a.status !== 200);
+          out.failures.push(
+            `${label}: ${who}: expected all ${expected} confirms 200, got ${JSON.stringify(batch.statuses)}` +
+            `${other === undefined ? "" : `; e.g. ${other.status} ${other.body.toString().slice(0, 300)}`}`,
+          );
+        }
+      }
+
+      // 4. Correctness: charged exactly what fit, nothing left reserved, never above the limit.
+      const quota = await quotaOf(server, hotUser);
+      overshoot = Math.max(overshoot, quota.usedBytes + quota.reservedBytes - quota.limitBytes);
+      if (quota.usedBytes + quota.reservedBytes > quota.limitBytes) {
+        out.failures.push(`${label}: OVERSHOOT: used ${quota.usedBytes} + reserved ${quota.reservedBytes} > limit ${quota.limitBytes}`);
+      }
+      if (quota.usedBytes !== FITS * size || quota.reservedBytes !== 0 || quota.pendingUploads !== 0) {
+        out.failures.push(
+          `${label}: after confirm the one user's quota is ${JSON.stringify(quota)}, expected used ${FITS} × ${size} = ${FITS * size}, reserved 0, pending 0`,
+        );
+      }
+
       if (!warm) {
-        hot.push(hotBatch);
-        cold.push(coldBatch);
+        hotPresign.push(strip(hotP));
+        coldPresign.push(strip(coldP));
+        hotConfirm.push(strip(hotC));
+        coldConfirm.push(strip(coldC));
+        const p = (b: Batch, q: number) => percentile(b.latencies, q).toFixed(1);
         progress(
           NAME,
-          `run ${round}/${RUNS}: one user p99 ${percentile(hotBatch.latencies, 99).toFixed(1)} ms (${confirmed} confirmed, ${refused} refused, used ${quota.usedBytes}/${quota.limitBytes}); ` +
-          `${n} users p99 ${percentile(coldBatch.latencies, 99).toFixed(1)} ms`,
+          `run ${round}/${RUNS}: presign p99 one user ${p(hotP, 99)} ms (${accepted.length} reserved, ${refusedQuota} refused) vs ${CONCURRENT} users ${p(coldP, 99)} ms; ` +
+          `confirm p99 one user ${p(hotC, 99)} ms vs ${coldAccepted.length} users ${p(coldC, 99)} ms; used ${quota.usedBytes}/${quota.limitBytes}, reserved ${quota.reservedBytes}`,
         );
       }
     }
@@ -112,29 +218,37 @@ async function run() {
     await server.stop();
     await pg.drop();
   }
-  const hotP99 = median(hot.map((b) => percentile(b.latencies, 99)));
-  const coldP99 = median(cold.map((b) => percentile(b.latencies, 99)));
-  const hotP50 = median(hot.map((b) => percentile(b.latencies, 50)));
-  const coldP50 = median(cold.map((b) => percentile(b.latencies, 50)));
-  const bench = `quota contention (${CONCURRENT} confirms, PostgreSQL)`;
-  const users = `${CONCURRENT} users`;
+
+  const at = (batches: Batch[], q: number) => median(batches.map((b) => percentile(b.latencies, q)));
+  const bench = `quota contention (${CONCURRENT} presigns, ${FITS} fit, PostgreSQL)`;
+  const presignUsers = `${CONCURRENT} users`;
+  const confirmUsers = `${FITS} users`;
+  const row = (metric: string, hot: Batch[], cold: Batch[], q: number, baselineName: string) => {
+    const stowage = at(hot, q);
+    const baseline = at(cold, q);
+    return { benchmark: bench, metric, unit: "ms", stowage, baseline, baselineName, ratio: stowage / baseline };
+  };
+  const presignP99 = row(`presign p99, one user vs ${presignUsers}`, hotPresign, coldPresign, 99, presignUsers);
   out.rows.push(
-    { benchmark: bench, metric: `p50, one user vs ${users}`, unit: "ms", stowage: hotP50, baseline: coldP50, baselineName: users, ratio: hotP50 / coldP50 },
-    {
-      benchmark: bench, metric: `p99, one user vs ${users}`, unit: "ms", stowage: hotP99, baseline: coldP99, baselineName: users, ratio: hotP99 / coldP99,
-      target: "≤ 3× uncontended", met: judge(hotP99 / coldP99 <= 3),
-    },
+    row(`presign p50, one user vs ${presignUsers}`, hotPresign, coldPresign, 50, presignUsers),
+    { ...presignP99, target: "≤ 3× uncontended", met: judge(presignP99.ratio <= 3) },
+    row(`confirm p50, one user vs ${confirmUsers}`, hotConfirm, coldConfirm, 50, confirmUsers),
+    row(`confirm p99, one user vs ${confirmUsers}`, hotConfirm, coldConfirm, 99, confirmUsers),
     {
       benchmark: bench, metric: "quota overshoot, worst run", unit: "B", stowage: Math.max(0, overshoot),
       target: "0", met: overshoot > 0 ? false : SMOKE ? undefined : true,
     },
   );
   out.notes.push(
-    `quota-contention: per run ${CONCURRENT} fresh 4 KiB PNG uploads (local disk) for one user whose quota fits ${FITS} of them, and ${CONCURRENT} for ${CONCURRENT} users; ` +
-    `all confirms of a batch sent at once over pre-opened keep-alive sockets, latency per request, order alternated per run; ${RUNS} run(s), median of each run's percentile; ` +
-    `every run checks used ≤ limit, used = confirmed × size, and exactly ${FITS} confirmed; ${pinningNote()}`,
+    `quota-contention: per run, ${CONCURRENT} presigns of a 4 KiB PNG (local disk, PostgreSQL) for one user whose quota fits ${FITS} of them ` +
+    `(presign reserves the size), against ${CONCURRENT} presigns for ${CONCURRENT} users; then the accepted uploads are PUT (not timed) and confirmed: ` +
+    `the one user's ${FITS} against ${FITS} of the ${CONCURRENT} users' (one each). Every batch is sent at once over pre-opened keep-alive sockets, ` +
+    `latency per request, side order alternated per run; ${RUNS} run(s)${SMOKE ? "" : " after a full-size warm-up"}, median of each run's percentile. ` +
+    `The one user's batch is ${FITS} reservations and ${CONCURRENT - FITS} refusals. Every run checks exactly ${FITS} presigns 201 and ` +
+    `${CONCURRENT - FITS} 413 QUOTA_EXCEEDED, all confirms 200, and afterwards GET /v1/quota: used = ${FITS} × 4096, reserved 0, used ≤ limit. ` +
+    `STOWAGE_MAX_PENDING_UPLOADS raised from 100 to ${MAX_PENDING} so only the quota refuses; ${pinningNote()}`,
   );
-  out.raw = { hot, cold };
+  out.raw = { hotPresign, coldPresign, hotConfirm, coldConfirm };
   return out;
 }
 

@@ -28,7 +28,7 @@ const BENCHMARKS: { name: string; s3: boolean; about: string }[] = [
   { name: "confirm", s3: true, about: "confirm on RGW + PostgreSQL vs RGW's own HEAD (+ ranged GET)" },
   { name: "local-put", s3: false, about: "local-disk PUT of a big file vs dd and @tus/server" },
   { name: "download-url", s3: false, about: "signed download URL with the cache vs signing every time" },
-  { name: "quota-contention", s3: false, about: "200 concurrent confirms on one user vs 200 users (PostgreSQL)" },
+  { name: "quota-contention", s3: false, about: "200 concurrent presigns (150 fit) and their confirms on one user vs 200 users (PostgreSQL)" },
   { name: "end-to-end", s3: true, about: "presign → PUT 1 MiB → confirm, 50 concurrent clients" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
 ];

@@ -60,7 +60,7 @@ async function prepare(dataDir: string, n: number): Promise<void> {
     // Not awaited one by one: the store groups the inserts of one turn into one statement.
     pending.push(store.insertUpload({
       id, userId, orgId: undefined, ownerType: "document", ownerId: undefined, bucket: "private", key, filename: "abandoned.pdf",
-      contentType: "application/pdf", declaredSize: OBJECT.length, createdAt, expiresAt, multipart: undefined,
+      contentType: "application/pdf", declaredSize: OBJECT.length, createdAt, expiresAt, multipart: undefined, staging: undefined, method: "put",
     }));
     const file = join(objects, key);
     for (const dir of [dirname(file), dirname(join(meta, key))]) {

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import { createVerifier } from "./auth/jwt.js";
@@ -6,8 +7,13 @@ import { RedisRateLimiter } from "./cache/redis-rate-limiter.js";
 import { RedisUrlCache } from "./cache/redis-url-cache.js";
 import type { Config } from "./config/schema.js";
 import { ConfigError } from "./errors.js";
+import { registerGraphql } from "./graphql/plugin.js";
 import { buildApp } from "./http/app.js";
+import { connectionLimitsOf } from "./http/connection-limits.js";
+import { buildMetricsApp } from "./http/metrics-app.js";
 import type { App } from "./http/types.js";
+import { Metrics } from "./metrics/registry.js";
+import { uploadMetrics } from "./metrics/upload-metrics.js";
 import type { StorageDriver } from "./storage/driver.js";
 import { type Storage, storageFromConfig } from "./storage/from-config.js";
 import { checkBuckets } from "./storage/s3/check.js";
@@ -24,7 +30,24 @@ export interface Runtime {
   driver: StorageDriver;
   storage: Storage;
   service: UploadService;
-  close(): Promise<void>;
+  /** This instance's metrics; undefined when they are off (`STOWAGE_METRICS`). */
+  metrics: Metrics | undefined;
+  /** The listener of `STOWAGE_METRICS_PORT`, when set. */
+  metricsApp: App | undefined;
+  /**
+   * Removes the local driver's temp files that no upload can still be writing (a killed
+   * process's): at start-up, and with every scheduled sweep. Nothing to do on S3.
+   */
+  removeStaleTemp(): Promise<number>;
+  /** Listens on the configured host and port (and the metrics port); answers the main address. */
+  listen(): Promise<string>;
+  /**
+   * Stops accepting connections, lets requests in flight finish for up to `graceMs`, then
+   * closes every connection left (a stalled client cannot hold a shutdown). Idempotent.
+   */
+  stopServing(graceMs: number): Promise<void>;
+  /** `stopServing`, then closes the database and Redis. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -34,7 +57,19 @@ export interface Runtime {
  */
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const storage = storageFromConfig(config);
-  if (storage.local !== undefined) await storage.local.init();
+  const removeStaleTemp = async (): Promise<number> => {
+    if (storage.local === undefined) return 0;
+    // A temp file is written to at least every stall timeout while its upload moves, and no
+    // upload URL outlives the longest policy TTL: one untouched for longer has no writer left.
+    const longestTtlSeconds = Math.max(...config.policies.map((p) => p.urlTtlSeconds));
+    const removed = await storage.local.removeStaleTemp(Math.max(longestTtlSeconds, config.connections.stallTimeoutSeconds) * 1000);
+    if (removed > 0) logger.info({ removed }, "removed temp files a killed process left");
+    return removed;
+  };
+  if (storage.local !== undefined) {
+    await storage.local.init();
+    await removeStaleTemp();
+  }
   if (storage.s3 !== undefined) {
     const checks = await checkBuckets(storage.s3);
     const fatal = checks.filter((c) => !c.ok && !c.unreachable).map((c) => c.problem ?? c.bucket);
@@ -45,8 +80,12 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   const store = openStore(config.database);
   await store.migrate();
   const { driver } = storage;
-  const shared = sharedState(config, logger);
+  const metrics = config.metrics.enabled
+    ? new Metrics({ ownerTypes: config.policies.map((p) => p.ownerType), redis: config.redisUrl !== undefined })
+    : undefined;
+  const shared = sharedState(config, logger, metrics);
   const service = new UploadService({
+    observe: metrics === undefined ? undefined : uploadMetrics(metrics),
     urlCache: shared.urlCache,
     presignRateLimit:
       config.presignPerMinute > 0 ? { limiter: shared.rateLimiter, limit: config.presignPerMinute, windowSeconds: 60 } : undefined,
@@ -55,46 +94,108 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     policies: new Map(config.policies.map((p) => [p.ownerType, p])),
     defaultQuotaBytes: config.defaultQuotaBytes,
     defaultOrgQuotaBytes: config.defaultOrgQuotaBytes,
+    maxPendingUploads: config.maxPendingUploads,
+    stagingBucket: config.stagingBucket,
     downloadTtlSeconds: config.downloadTtlSeconds,
     onWarning: (message, context) => logger.warn(context, message),
   });
+  const verifyToken = createVerifier(config.jwt);
   const app = buildApp(
     {
       service,
-      verifyToken: createVerifier(config.jwt),
+      verifyToken,
       localDriver: storage.local,
       ready: async () => {
         await store.ping();
         await driver.ping();
       },
     },
-    { logger, corsOrigins: config.corsOrigins },
+    {
+      logger,
+      corsOrigins: config.corsOrigins,
+      limits: connectionLimitsOf(config.connections),
+      docs: config.api.docs ? { version: packageVersion(), serverUrl: config.baseUrl } : undefined,
+      // GraphQL checks the same token on arrival, but refuses in GraphQL's answer shape.
+      surfaces: [(scope) => registerGraphql(scope, {
+        service,
+        verifyToken,
+        introspection: config.api.graphqlIntrospection,
+        onError: metrics && ((code) => metrics.errors.labels(code).inc()),
+      })],
+      // With a port of its own, /metrics is served there and not here.
+      metrics: metrics && { metrics, route: config.metrics.port === undefined ? { token: config.metrics.token } : undefined },
+    },
   );
+  const metricsApp = metrics !== undefined && config.metrics.port !== undefined
+    ? buildMetricsApp({ metrics, token: config.metrics.token, logger })
+    : undefined;
+  let serving: Promise<void> | undefined;
+  // The metrics listener closes after the drain, so the scraper still sees it meanwhile.
+  const stopServing = (graceMs: number) => (serving ??= drain(app, graceMs).then(async () => {
+    await metricsApp?.close();
+  }));
   return {
     app,
     store,
     driver,
     storage,
     service,
-    async close() {
-      await app.close();
+    metrics,
+    metricsApp,
+    removeStaleTemp,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      // Should the metrics port be taken, the main one does not stay open without it.
+      await metricsApp?.listen({ host: config.host, port: config.metrics.port ?? 0 }).catch(async (error: unknown) => {
+        await app.close();
+        throw error;
+      });
+      return address;
+    },
+    stopServing,
+    async close(graceMs = 10_000) {
+      await stopServing(graceMs);
+      // Uploads cut by the shutdown remove their temp files before the process goes.
+      await storage.local?.settle();
       await store.close();
       shared.redis?.disconnect();
     },
   };
 }
 
+async function drain(app: App, graceMs: number): Promise<void> {
+  // app.close() stops listening, closes idle keep-alive connections, answers 503 to new
+  // requests on open ones, and resolves once every connection is gone.
+  const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
 /**
  * The state instances share: with `REDIS_URL`, signed-URL cache and rate limits live in Redis
  * (each backed by an in-process fallback for when Redis is down); without it, in process.
  */
-function sharedState(config: Config, logger: Logger): { urlCache: UrlCache; rateLimiter: RateLimiter; redis: Redis | undefined } {
+function sharedState(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics | undefined,
+): { urlCache: UrlCache; rateLimiter: RateLimiter; redis: Redis | undefined } {
   const memoryCache = new MemoryUrlCache();
   const memoryLimiter = new MemoryRateLimiter();
   if (config.redisUrl === undefined) return { urlCache: memoryCache, rateLimiter: memoryLimiter, redis: undefined };
   const redis = connectRedis(config.redisUrl);
+  if (metrics !== undefined) {
+    // Not connected means every command fails over to the fallback (the offline queue is off).
+    metrics.redisFallback.set(redis.status === "ready" ? 0 : 1);
+    redis.on("ready", () => metrics.redisFallback.set(0));
+    redis.on("close", () => metrics.redisFallback.set(1));
+  }
   let lastWarning = 0;
   const onError = (error: unknown) => {
+    metrics?.redisErrors.inc();
     // One line a minute at most: during an outage every request would otherwise log one.
     if (Date.now() - lastWarning < 60_000) return;
     lastWarning = Date.now();
@@ -105,4 +206,9 @@ function sharedState(config: Config, logger: Logger): { urlCache: UrlCache; rate
     rateLimiter: new RedisRateLimiter(redis, memoryLimiter, { onError }),
     redis,
   };
+}
+
+/** This package's version (`../package.json` from `src/` and from `dist/` alike). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 }

@@ -1,11 +1,21 @@
 import { createVerifier as createFastVerifier } from "fast-jwt";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { StowageError } from "../errors.js";
-import type { Caller } from "../uploads/service.js";
+import type { Caller } from "../uploads/context.js";
+
+interface JwtCommon {
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** The longest a token may live (see {@link checkLifetime}); default {@link DEFAULT_MAX_TTL_SECONDS}. */
+  maxTtlSeconds?: number | undefined;
+}
 
 export type JwtConfig =
-  | { kind: "secret"; secret: string; issuer?: string | undefined; audience?: string | undefined }
-  | { kind: "jwks"; jwksUrl: string; issuer?: string | undefined; audience?: string | undefined };
+  | ({ kind: "secret"; secret: string } & JwtCommon)
+  | ({ kind: "jwks"; jwksUrl: string } & JwtCommon);
+
+/** 24 hours: a leaked token is dead within a day, whoever issued it. */
+export const DEFAULT_MAX_TTL_SECONDS = 24 * 3600;
 
 /** Verifies a bearer token and returns the caller it names. */
 export type TokenVerifier = (token: string) => Promise<Caller>;
@@ -35,15 +45,19 @@ const SUBJECT = /^[^\u0000-\u001f\u007f]{1,255}$/;
  */
 export function createVerifier(config: JwtConfig): TokenVerifier {
   const verify = config.kind === "secret" ? secretVerifier(config) : jwksVerifier(config);
+  const maxTtlSeconds = config.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
   return async (token) => {
     let payload: JWTPayload;
     try {
       payload = await verify(token);
     } catch (error) {
-      throw new StowageError("UNAUTHENTICATED", "The bearer token is invalid or expired.", {
+      const code = (error as { code?: unknown }).code;
+      const expired = code === "FAST_JWT_EXPIRED" || code === "ERR_JWT_EXPIRED";
+      throw new StowageError("UNAUTHENTICATED", expired ? "The bearer token has expired." : "The bearer token is invalid.", {
         cause: error,
       });
     }
+    checkLifetime(payload, maxTtlSeconds, Date.now() / 1000);
     if (typeof payload.sub !== "string" || !SUBJECT.test(payload.sub)) {
       throw new StowageError("UNAUTHENTICATED", "The bearer token has no usable subject.");
     }
@@ -53,6 +67,28 @@ export function createVerifier(config: JwtConfig): TokenVerifier {
 }
 
 const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * Every token must expire, and soon enough: a token without `exp` would be good forever, so a
+ * leaked one could never be revoked short of rotating the key. Two bounds, because either alone
+ * can be dodged: `exp` at most `maxTtlSeconds` from now (holds whatever `iat` claims, or without
+ * one), and, when `iat` is present, `exp − iat` at most `maxTtlSeconds` (so a 48-hour token is
+ * refused for its whole life, not only for its first day). Both libraries have already checked
+ * that `exp` has not passed.
+ */
+export function checkLifetime(payload: JWTPayload, maxTtlSeconds: number, nowSeconds: number): void {
+  const { exp, iat } = payload;
+  if (typeof exp !== "number" || !Number.isFinite(exp)) {
+    throw new StowageError("UNAUTHENTICATED", "The bearer token has no expiry (exp claim); only tokens that expire are accepted.");
+  }
+  const lifetime = typeof iat === "number" && Number.isFinite(iat) ? exp - iat : 0;
+  if (exp - nowSeconds > maxTtlSeconds + CLOCK_TOLERANCE_SECONDS || lifetime > maxTtlSeconds) {
+    throw new StowageError(
+      "UNAUTHENTICATED",
+      `The bearer token lives too long: this server accepts tokens that expire within ${maxTtlSeconds} s of being issued.`,
+    );
+  }
+}
 
 function secretVerifier(config: Extract<JwtConfig, { kind: "secret" }>): (token: string) => Promise<JWTPayload> {
   const verify = createFastVerifier({

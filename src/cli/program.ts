@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { type Env, loadConfig } from "../config/load.js";
+import { makeDataDirPrivate } from "../config/data-dir.js";
+import { SERVE_SECRETS, TOKEN_SECRETS } from "../config/secrets.js";
 import { buildLifecycleCommand } from "./lifecycle.js";
 import { migrate } from "./migrate.js";
 import { serve } from "./serve.js";
@@ -30,12 +32,16 @@ export function buildProgram(env: Env): Command {
         ...(options.host === undefined ? {} : { STOWAGE_HOST: options.host }),
         ...(options.port === undefined ? {} : { STOWAGE_PORT: options.port }),
       };
-      await serve(loadConfig({ ...env, ...overrides }));
+      const config = loadConfig({ ...env, ...overrides }, undefined, SERVE_SECRETS);
+      const problem = makeDataDirPrivate(config.dataDir);
+      if (problem !== undefined) process.stderr.write(`stowage: warning: ${problem}\n`);
+      await serve(config);
     });
 
   program
     .command("migrate")
     .description("Apply database migrations and exit.")
+    // No secrets: a migration signs nothing, and must not leave secret files where it ran.
     .action(async () => migrate(loadConfig(env)));
 
   program
@@ -51,7 +57,8 @@ export function buildProgram(env: Env): Command {
     .option("--ttl <seconds>", "lifetime in seconds", positiveInt, 3600)
     .option("--org <id>", "an organization whose quota is charged too (the `org` claim)")
     .action(async (options: { user: string; role: string[]; ttl: number; org?: string }) =>
-      token(loadConfig(env), options),
+      // Read, never create: a secret of its own would mint tokens the server refuses.
+      token(loadConfig(env, undefined, TOKEN_SECRETS), options),
     );
 
   program.addCommand(buildStorageCommand(env));

@@ -3,6 +3,7 @@ import { createLogger } from "../logger.js";
 import { createRuntime } from "../runtime.js";
 import { describeDatabase } from "../store/open.js";
 import { sweepOnSchedule } from "../sweeper/schedule.js";
+import { tokenHint } from "./token-hint.js";
 
 /** `stowage serve`: start the HTTP service and stop cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
@@ -11,7 +12,7 @@ export async function serve(config: Config): Promise<void> {
     logger.warn({ file }, "generated a local secret; set it through the environment in production");
   }
   const runtime = await createRuntime(config, logger);
-  const address = await runtime.app.listen({ host: config.host, port: config.port });
+  const address = await runtime.listen();
   const lines = [
     "",
     `  Stowage is listening on ${address}`,
@@ -21,9 +22,12 @@ export async function serve(config: Config): Promise<void> {
       : `  Objects:           ${config.dataDir}/storage`,
     `  Metadata:          ${describeDatabase(config.database)}`,
     config.jwt.kind === "secret"
-      ? "  Get a token:       npm run -s stowage -- token --user alice"
+      ? `  Get a token:       ${tokenHint(config, { cwd: process.cwd() })}`
       : `  Tokens come from:  ${config.jwt.jwksUrl}`,
     `  Try it:            curl -H "Authorization: Bearer $TOKEN" ${config.baseUrl}/v1/quota`,
+    ...(config.api.docs ? [`  API docs:          ${config.baseUrl}/docs (OpenAPI: ${config.baseUrl}/openapi.json)`] : []),
+    `  GraphQL:           ${config.baseUrl}/graphql`,
+    ...(config.metrics.enabled ? [`  Metrics:           ${metricsUrl(config)}${config.metrics.token === undefined ? "" : " (bearer STOWAGE_METRICS_TOKEN)"}`] : []),
     "",
   ];
   process.stderr.write(`${lines.join("\n")}\n`);
@@ -33,16 +37,34 @@ export async function serve(config: Config): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, "shutting down");
-    // The sweep in progress is aborted first: it must not run on a closed store.
-    sweeps.stop().then(() => runtime.close()).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    const graceMs = config.connections.shutdownTimeoutSeconds * 1000;
+    logger.info({ signal, graceSeconds: config.connections.shutdownTimeoutSeconds }, "shutting down");
+    // The last resort, should closing the store itself hang: never a process that will not go.
+    setTimeout(() => {
+      logger.error("shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, graceMs + 15_000).unref();
+    // Requests in flight finish (up to the grace) while the sweep in progress is aborted; the
+    // store closes only once neither can touch it.
+    Promise.all([runtime.stopServing(graceMs), sweeps.stop()])
+      .then(() => runtime.close())
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** Where `/metrics` is served: the metrics port when there is one, else the main port. */
+function metricsUrl(config: Config): string {
+  if (config.metrics.port === undefined) return `${config.baseUrl}/metrics`;
+  return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.metrics.port}/metrics`;
 }

@@ -61,14 +61,15 @@ async function report(
   signal: AbortSignal,
 ): Promise<void> {
   const started = performance.now();
-  const count = { copied: 0, skipped: 0, failed: 0, "would-copy": 0 };
+  const count = { copied: 0, skipped: 0, failed: 0, "would-copy": 0, invalid: 0 };
   let bytes = 0;
   const progress = new Progress(total.objects);
   const summary = () => {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const invalid = count.invalid > 0 ? ` ${count.invalid} entries are not valid object keys and were left out.` : "";
     return dryRun
-      ? `Dry run: would copy ${count["would-copy"]} objects (${mib(bytes)}); ${count.skipped} already in S3; ${count.failed} could not be checked. Nothing was copied.`
-      : `Copied ${count.copied}, skipped ${count.skipped} (already in S3), failed ${count.failed} of ${total.objects} objects; ${mib(bytes)} copied in ${seconds} s.`;
+      ? `Dry run: would copy ${count["would-copy"]} objects (${mib(bytes)}); ${count.skipped} already in S3; ${count.failed} could not be checked. Nothing was copied.${invalid}`
+      : `Copied ${count.copied}, skipped ${count.skipped} (already in S3), failed ${count.failed} of ${total.objects} objects; ${mib(bytes)} copied in ${seconds} s.${invalid}`;
   };
   try {
     for await (const result of results) {
@@ -76,6 +77,8 @@ async function report(
       if (result.outcome === "copied" || result.outcome === "would-copy") bytes += result.size;
       if (result.outcome === "would-copy") progress.print(`would copy  ${result.bucket}/${result.key}  ${result.size} bytes\n`, "stdout");
       if (result.outcome === "failed") progress.print(`failed  ${result.bucket}/${result.key}: ${result.error}\n`, "stderr");
+      // Quoted: such a name may hold control characters that would garble the terminal.
+      if (result.outcome === "invalid") progress.print(`invalid  ${JSON.stringify(`${result.bucket}/${result.key}`)}: ${result.error}\n`, "stderr");
       progress.update(bytes, dryRun);
     }
   } catch (error) {
@@ -90,6 +93,10 @@ async function report(
   process.stdout.write(`${summary()}\n`);
   if (count.failed > 0) {
     throw new Error(`${count.failed} object(s) failed (listed above); run the same command again to retry them, copied ones are skipped`);
+  }
+  if (count.invalid > 0) {
+    // Running again cannot fix these: the copy is incomplete until someone renames or removes them.
+    throw new Error(`${count.invalid} entries are not valid object keys (listed above) and were not copied; rename or remove them`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { mintToken } from "../auth/jwt.js";
+import { DEFAULT_MAX_TTL_SECONDS, mintToken } from "../auth/jwt.js";
 import type { Config } from "../config/schema.js";
 
 export interface TokenOptions {
@@ -13,6 +13,14 @@ export async function token(config: Config, options: TokenOptions): Promise<void
   if (config.jwt.kind !== "secret") {
     throw new Error(
       "Tokens can only be minted with a local secret; this instance verifies tokens from a JWKS URL.",
+    );
+  }
+  const maxTtl = config.jwt.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
+  if (options.ttl > maxTtl) {
+    // Minting it would only hand out a token this instance refuses.
+    throw new Error(
+      `--ttl ${options.ttl} is longer than the ${maxTtl} s this instance accepts (STOWAGE_JWT_MAX_TTL_SECONDS); ` +
+      "choose a shorter --ttl or raise the setting",
     );
   }
   const jwt = await mintToken({

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { ConfigError } from "../errors.js";
 import { loadConfig, redactConfig } from "./load.js";
+import { NO_SECRETS, SERVE_SECRETS, TOKEN_SECRETS } from "./secrets.js";
 
 let cwd: string;
 beforeEach(() => {
@@ -17,9 +18,9 @@ afterEach(() => {
 const SECRET_A = "a".repeat(32);
 const SECRET_B = "b".repeat(40);
 
-function problemsOf(env: Record<string, string>): readonly string[] {
+function problemsOf(env: Record<string, string>, secrets = SERVE_SECRETS): readonly string[] {
   try {
-    loadConfig(env, cwd);
+    loadConfig(env, cwd, secrets);
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
     return error.problems;
@@ -53,7 +54,7 @@ describe("loadConfig defaults", () => {
   });
 
   it("generates secrets into 0600 files and reuses them on the next load", () => {
-    const first = loadConfig({}, cwd);
+    const first = loadConfig({}, cwd, SERVE_SECRETS);
     const files = [
       join(cwd, ".stowage-data", "jwt-secret"),
       join(cwd, ".stowage-data", "signing-secret"),
@@ -67,10 +68,64 @@ describe("loadConfig defaults", () => {
     assert.equal(first.signingSecret, readFileSync(files[1] ?? "", "utf8").trim());
     assert.ok(first.signingSecret.length >= 32);
 
-    const second = loadConfig({}, cwd);
+    assert.equal(first.jwtSecretFile, files[0]);
+    assert.equal(statSync(join(cwd, ".stowage-data")).mode & 0o777, 0o700);
+
+    const second = loadConfig({}, cwd, SERVE_SECRETS);
     assert.deepEqual(second.generatedSecretFiles, []);
     assert.equal(second.signingSecret, first.signingSecret);
     assert.deepEqual(second.jwt, first.jwt);
+    assert.equal(second.jwtSecretFile, files[0]);
+  });
+});
+
+describe("loadConfig secrets by command", () => {
+  const dataDir = () => join(cwd, ".stowage-data");
+
+  it("token (read): no secret found is an error naming the file and both variables, and creates nothing", () => {
+    const problems = problemsOf({}, TOKEN_SECRETS);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0] ?? "", new RegExp(`no STOWAGE_JWT_SECRET is set and there is no secret at ${join(dataDir(), "jwt-secret")}`));
+    assert.match(problems[0] ?? "", /STOWAGE_DATA_DIR/);
+    assert.equal(existsSync(dataDir()), false, "token created the data directory");
+  });
+
+  it("token (read): uses the secret serve generated, and needs no signing secret", () => {
+    const served = loadConfig({}, cwd, SERVE_SECRETS);
+    rmSync(join(dataDir(), "signing-secret"));
+    const token = loadConfig({}, cwd, TOKEN_SECRETS);
+    assert.deepEqual(token.jwt, served.jwt);
+    assert.deepEqual(token.generatedSecretFiles, []);
+    assert.equal(existsSync(join(dataDir(), "signing-secret")), false, "token created the signing secret");
+  });
+
+  it("token (read): the environment's secret, without any file", () => {
+    const config = loadConfig({ STOWAGE_JWT_SECRET: SECRET_A }, cwd, TOKEN_SECRETS);
+    assert.ok(config.jwt.kind === "secret");
+    assert.equal(config.jwt.secret, SECRET_A);
+    assert.equal(config.jwtSecretFile, undefined);
+    assert.equal(existsSync(dataDir()), false);
+  });
+
+  it("refuses a secret file too short to be one, naming it", () => {
+    mkdirSync(dataDir());
+    writeFileSync(join(dataDir(), "jwt-secret"), "short\n");
+    for (const secrets of [TOKEN_SECRETS, SERVE_SECRETS]) {
+      const problems = problemsOf({}, secrets);
+      assert.ok(problems.some((p) => p.startsWith(`${join(dataDir(), "jwt-secret")} holds a secret shorter than 32`)), JSON.stringify(problems));
+    }
+  });
+
+  it("migrate and the other commands (none): read and create no secret, even in production", () => {
+    mkdirSync(dataDir());
+    writeFileSync(join(dataDir(), "jwt-secret"), `${SECRET_A}\n`);
+    const config = loadConfig({ STOWAGE_SIGNING_SECRET: SECRET_B }, cwd, NO_SECRETS);
+    assert.ok(config.jwt.kind === "secret");
+    assert.notEqual(config.jwt.secret, SECRET_A, "read the JWT secret file");
+    assert.notEqual(config.signingSecret, SECRET_B, "read the signing secret from the environment");
+    assert.ok(config.signingSecret.length >= 32);
+    assert.equal(existsSync(join(dataDir(), "signing-secret")), false, "created a secret file");
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: "production" }, cwd, NO_SECRETS));
   });
 });
 
@@ -118,7 +173,7 @@ describe("loadConfig problems", () => {
       STOWAGE_JWT_SECRET: SECRET_A,
       STOWAGE_SIGNING_SECRET: SECRET_B,
     };
-    const config = loadConfig(env, cwd);
+    const config = loadConfig(env, cwd, SERVE_SECRETS);
     assert.equal(config.signingSecret, SECRET_B);
     assert.deepEqual(config.generatedSecretFiles, []);
   });
@@ -178,6 +233,7 @@ describe("redactConfig", () => {
     const config = loadConfig(
       { STOWAGE_JWT_SECRET: SECRET_A, STOWAGE_SIGNING_SECRET: SECRET_B },
       cwd,
+      SERVE_SECRETS,
     );
     const json = JSON.stringify(redactConfig(config));
     assert.ok(!json.includes(SECRET_A), "JWT secret leaked");
@@ -187,7 +243,7 @@ describe("redactConfig", () => {
   });
 
   it("never contains generated secret values", () => {
-    const config = loadConfig({}, cwd);
+    const config = loadConfig({}, cwd, SERVE_SECRETS);
     const json = JSON.stringify(redactConfig(config));
     assert.ok(config.jwt.kind === "secret");
     assert.ok(!json.includes(config.jwt.secret), "JWT secret leaked");

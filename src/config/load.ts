@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Value } from "typebox/value";
-import type { JwtConfig } from "../auth/jwt.js";
+import { DEFAULT_MAX_TTL_SECONDS, type JwtConfig } from "../auth/jwt.js";
 import { ConfigError } from "../errors.js";
 import { BUILTIN_POLICIES } from "../policies/builtins.js";
 import { templateProblems } from "../policies/key-template.js";
@@ -14,20 +14,22 @@ import {
   type ConfigFile,
   ConfigFileSchema,
   DEFAULT_BUCKETS,
+  type MetricsConfig,
 } from "./schema.js";
-import { fileSecret } from "./secrets.js";
+import { NO_SECRETS, resolveSecret, type SecretUse, type SecretUses } from "./secrets.js";
 import { parseStorage } from "./storage.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const MIN_SECRET_LENGTH = 32;
 
 /**
  * Reads the configuration once, from the environment and an optional JSON file, and validates
  * all of it: the error lists every missing or bad setting, by name. Only entry points call this.
+ * `secrets` says what the command does with the local secrets: only `serve` passes
+ * `SERVE_SECRETS`, the one use that may create them (see `SecretUse`).
  */
-export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: SecretUses = NO_SECRETS): Config {
   const problems: string[] = [];
   const int = (
     name: string,
@@ -43,6 +45,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       return fallback;
     }
     return value;
+  };
+  /** `true`/`1`/`on` or `false`/`0`/`off`; unset: the fallback. */
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === "") return fallback;
+    if (["true", "1", "on", "yes"].includes(raw)) return true;
+    if (["false", "0", "off", "no"].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got '${env[name] ?? ""}')`);
+    return fallback;
   };
   const url = (name: string): string | undefined => {
     const raw = env[name];
@@ -61,21 +72,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, env.STOWAGE_DATA_DIR || ".stowage-data");
   const production = env.NODE_ENV === "production";
   const generatedSecretFiles: string[] = [];
+  const secretFiles = new Map<string, string>();
 
-  const secret = (name: string, fileName: string): string => {
-    const value = env[name];
-    if (value !== undefined && value !== "") {
-      if (value.length < MIN_SECRET_LENGTH)
-        problems.push(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
-      return value;
-    }
-    if (production) {
-      problems.push(`${name} is required when NODE_ENV=production`);
-      return "";
-    }
-    const path = join(dataDir, fileName);
-    const found = fileSecret(path);
-    if (found.created) generatedSecretFiles.push(path);
+  const secret = (name: string, fileName: string, use: SecretUse): string => {
+    const found = resolveSecret({ name, value: env[name], path: join(dataDir, fileName), use, production });
+    if (found.problem !== undefined) problems.push(found.problem);
+    if (found.file !== undefined) secretFiles.set(name, found.file);
+    if (found.created === true && found.file !== undefined) generatedSecretFiles.push(found.file);
     return found.value;
   };
 
@@ -85,10 +88,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (jwksUrl !== undefined && env.STOWAGE_JWT_SECRET) {
     problems.push("set only one of STOWAGE_JWT_SECRET and STOWAGE_JWT_JWKS_URL");
   }
+  // Up to a year: longer-lived bearer tokens are API keys in disguise.
+  const maxTtlSeconds = int("STOWAGE_JWT_MAX_TTL_SECONDS", DEFAULT_MAX_TTL_SECONDS, 1, 365 * 86400);
   const jwt: JwtConfig =
     jwksUrl !== undefined
-      ? { kind: "jwks", jwksUrl, issuer, audience }
-      : { kind: "secret", secret: secret("STOWAGE_JWT_SECRET", "jwt-secret"), issuer, audience };
+      ? { kind: "jwks", jwksUrl, issuer, audience, maxTtlSeconds }
+      : { kind: "secret", secret: secret("STOWAGE_JWT_SECRET", "jwt-secret", secrets.jwt), issuer, audience, maxTtlSeconds };
 
   const storage = parseStorage(env, problems);
   const database = parseDatabaseUrl(env.DATABASE_URL, dataDir, cwd, problems);
@@ -109,11 +114,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     database,
     storage,
     jwt,
-    signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret"),
+    signingSecret: secret("STOWAGE_SIGNING_SECRET", "signing-secret", secrets.signing),
     defaultQuotaBytes: int("STOWAGE_DEFAULT_QUOTA_BYTES", 100 * 1024 * 1024, 0),
     defaultOrgQuotaBytes: int("STOWAGE_DEFAULT_ORG_QUOTA_BYTES", 10 * 1024 * 1024 * 1024, 0),
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     presignPerMinute: int("STOWAGE_PRESIGN_RATE_LIMIT", 600, 0),
+    maxPendingUploads: int("STOWAGE_MAX_PENDING_UPLOADS", 100, 1, 100_000),
+    stagingBucket: stagingBucketOf(env.STOWAGE_STAGING_BUCKET || "private", buckets, problems),
     downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),
     sweep: {
       intervalSeconds: int("STOWAGE_SWEEP_INTERVAL_SECONDS", 1800, 0),
@@ -123,11 +130,25 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       missingPerRun: int("STOWAGE_SWEEP_MISSING_PER_RUN", 10_000, 0),
     },
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
+    connections: {
+      requestTimeoutSeconds: int("STOWAGE_REQUEST_TIMEOUT_SECONDS", 30, 1, 3600),
+      stallTimeoutSeconds: int("STOWAGE_STALL_TIMEOUT_SECONDS", 30, 1, 3600),
+      idleTimeoutSeconds: int("STOWAGE_IDLE_TIMEOUT_SECONDS", 65, 1, 3600),
+      maxConnections: int("STOWAGE_MAX_CONNECTIONS", 1000, 1, 1_000_000),
+      shutdownTimeoutSeconds: int("STOWAGE_SHUTDOWN_TIMEOUT_SECONDS", 10, 0, 3600),
+    },
+    // What the service tells about itself: on while trying it out, off in production unless asked for.
+    api: {
+      docs: flag("STOWAGE_API_DOCS", !production),
+      graphqlIntrospection: flag("STOWAGE_GRAPHQL_INTROSPECTION", !production),
+    },
+    metrics: parseMetrics(env, { production, port }, problems),
     logLevel,
     buckets,
     policies,
     configFile,
     generatedSecretFiles,
+    jwtSecretFile: jwt.kind === "secret" ? secretFiles.get("STOWAGE_JWT_SECRET") : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -140,7 +161,40 @@ export function redactConfig(config: Config): Record<string, unknown> {
     ? { ...config.storage, credentials: { accessKeyId: config.storage.credentials.accessKeyId, secretAccessKey: "[redacted]" } }
     : config.storage;
   const redisUrl = config.redisUrl === undefined ? undefined : config.redisUrl.replace(/\/\/([^@/]*)@/, "//***@");
-  return { ...config, jwt, storage, redisUrl, signingSecret: "[redacted]" };
+  const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: "[redacted]" };
+  return { ...config, jwt, storage, redisUrl, metrics, signingSecret: "[redacted]" };
+}
+
+/**
+ * `STOWAGE_METRICS` (on|off), `STOWAGE_METRICS_PORT`, `STOWAGE_METRICS_TOKEN`. Unset, metrics
+ * are on outside production, and in production only when a port or a token says where and how
+ * `/metrics` may be read: never open on the public port by accident.
+ */
+function parseMetrics(env: Env, main: { production: boolean; port: number }, problems: string[]): MetricsConfig {
+  const mode = env.STOWAGE_METRICS || undefined;
+  if (mode !== undefined && mode !== "on" && mode !== "off") problems.push(`STOWAGE_METRICS must be on or off (got '${mode}')`);
+  let port: number | undefined;
+  const rawPort = env.STOWAGE_METRICS_PORT || undefined;
+  if (rawPort !== undefined) {
+    port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : Number.NaN;
+    if (!(port >= 1 && port <= 65535)) problems.push(`STOWAGE_METRICS_PORT must be a port from 1 to 65535 (got '${rawPort}')`);
+    else if (port === main.port) problems.push(`STOWAGE_METRICS_PORT must differ from STOWAGE_PORT (both ${port})`);
+  }
+  const token = env.STOWAGE_METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 32) problems.push("STOWAGE_METRICS_TOKEN must be at least 32 characters");
+  if (mode === "off" && (port !== undefined || token !== undefined)) {
+    problems.push("STOWAGE_METRICS=off, but STOWAGE_METRICS_PORT or STOWAGE_METRICS_TOKEN is set: unset them or turn metrics on");
+  }
+  const enabled = mode === "on" || (mode === undefined && (!main.production || port !== undefined || token !== undefined));
+  return { enabled, port, token };
+}
+
+/** Staging keys hold unverified bytes: their bucket must exist and must not be public. */
+function stagingBucketOf(name: string, buckets: Record<string, BucketConfig>, problems: string[]): string {
+  const bucket = buckets[name];
+  if (bucket === undefined) problems.push(`STOWAGE_STAGING_BUCKET: bucket '${name}' is not configured`);
+  else if (bucket.public) problems.push(`STOWAGE_STAGING_BUCKET: bucket '${name}' is public; uploads in flight must never be readable`);
+  return name;
 }
 
 function parseRedisUrl(raw: string | undefined, problems: string[]): string | undefined {

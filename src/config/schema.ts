@@ -74,6 +74,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** Presigns per user per minute; 0 disables the limit. */
   presignPerMinute: number;
+  /** Pending uploads (each holding its size reserved) one user may have at once. */
+  maxPendingUploads: number;
+  /** The logical bucket that staging keys (where clients upload) live in; never public. */
+  stagingBucket: string;
   downloadTtlSeconds: number;
   /** The cleanup sweeper in `serve` (`src/sweeper/`): every `intervalSeconds` (0: never), with its cutoffs. */
   sweep: {
@@ -85,6 +89,12 @@ export interface Config {
   };
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];
+  /** How long a client may hold a connection (`src/http/connection-limits.ts`). */
+  connections: ConnectionConfig;
+  /** The API's self-description: the OpenAPI document and `/docs` page, GraphQL introspection. */
+  api: { docs: boolean; graphqlIntrospection: boolean };
+  /** Prometheus metrics (`src/metrics/`) and where `GET /metrics` is served. */
+  metrics: MetricsConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   buckets: Record<string, BucketConfig>;
   policies: Policy[];
@@ -92,6 +102,34 @@ export interface Config {
   configFile: string | undefined;
   /** Secrets generated on this start for local use (never their values). */
   generatedSecretFiles: string[];
+  /** The file the JWT secret came from; undefined when the environment set it (or with JWKS). */
+  jwtSecretFile: string | undefined;
+}
+
+/**
+ * Metrics exposure. Off: nothing is counted and `/metrics` answers 404. On: `/metrics` on the
+ * main port, or only on `port` when set; behind `Authorization: Bearer <token>` when a token is set.
+ */
+export interface MetricsConfig {
+  enabled: boolean;
+  /** Serve `/metrics` on its own listener on this port (same host), and not on the main port. */
+  port: number | undefined;
+  /** At least 32 characters; required as a bearer token wherever `/metrics` is served. */
+  token: string | undefined;
+}
+
+/** Connection limits and shutdown, in seconds. */
+export interface ConnectionConfig {
+  /** Headers, and the body of an API request, must have fully arrived within this. */
+  requestTimeoutSeconds: number;
+  /** An upload body (`/storage` PUT) from which no byte arrives for this long is cut. */
+  stallTimeoutSeconds: number;
+  /** A connection idle between requests, or not reading its answer, is closed after this. */
+  idleTimeoutSeconds: number;
+  /** Open connections at most; beyond it new ones are closed at once. */
+  maxConnections: number;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before they are cut. */
+  shutdownTimeoutSeconds: number;
 }
 
 /** Built-in buckets: one public (avatars), one private, one for compliance records. */

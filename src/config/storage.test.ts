@@ -62,7 +62,7 @@ describe("parseStorage", () => {
       credentials: { accessKeyId: "key", secretAccessKey: "secret" },
       bucket: "acme-media",
       complianceBucket: "acme-signed-pdfs",
-      postPolicy: true,
+      postPolicy: false,
       conditionalWrites: true,
     });
   });
@@ -93,7 +93,8 @@ describe("parseStorage", () => {
     assert.equal(c.publicEndpoint, undefined);
     assert.equal(c.region, "us-east-1");
     assert.equal(c.complianceBucket, "acme-media");
-    assert.equal(c.postPolicy, true);
+    assert.equal(c.postPolicy, false, "POST forms are opt-in: they cannot be made single-use");
+    assert.equal(s3(parse({ STOWAGE_STORAGE: "s3", STOWAGE_S3_BUCKET: "acme-media", STOWAGE_S3_POST_POLICY: "true" }).config).postPolicy, true);
   });
 
   it("takes the region from AWS_REGION when STOWAGE_S3_REGION is not set", () => {
@@ -154,7 +155,7 @@ describe("parseStorage", () => {
       credentials: { accessKeyId: "minio-key", secretAccessKey: "minio-secret" },
       bucket: "media",
       complianceBucket: "media",
-      postPolicy: true,
+      postPolicy: false,
       conditionalWrites: true,
     });
   });
@@ -170,13 +171,14 @@ describe("parseStorage", () => {
       STOWAGE_STORAGE: "s3",
       STOWAGE_S3_ENDPOINT: "https://0123456789abcdef.r2.cloudflarestorage.com",
       STOWAGE_S3_BUCKET: "acme-media",
+      STOWAGE_S3_POST_POLICY: "true",
     });
     assert.deepEqual(problems, []);
     const c = s3(config);
     assert.equal(c.postPolicy, false);
     assert.equal(c.via, "stowage");
     assert.equal(c.forcePathStyle, true);
-    const eu = parse({ STOWAGE_STORAGE: "s3", STOWAGE_S3_ENDPOINT: "https://acct.eu.r2.cloudflarestorage.com", STOWAGE_S3_BUCKET: "acme-media" });
+    const eu = parse({ STOWAGE_STORAGE: "s3", STOWAGE_S3_ENDPOINT: "https://acct.eu.r2.cloudflarestorage.com", STOWAGE_S3_BUCKET: "acme-media", STOWAGE_S3_POST_POLICY: "true" });
     assert.equal(s3(eu.config).postPolicy, false);
   });
 
@@ -186,6 +188,7 @@ describe("parseStorage", () => {
       STOWAGE_STORAGE: "s3",
       STOWAGE_S3_ENDPOINT: "https://0123456789ABCDEF.R2.CloudflareStorage.com",
       STOWAGE_S3_BUCKET: "acme-media",
+      STOWAGE_S3_POST_POLICY: "true",
     });
     assert.equal(s3(config).postPolicy, false);
   });

@@ -105,8 +105,10 @@ export function parseStorage(env: Env, problems: string[]): StorageConfig {
       accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
     bucket,
     complianceBucket,
-    // R2 has no POST policies; never offer them there.
-    postPolicy: flag("STOWAGE_S3_POST_POLICY", !r2 && !(endpoint ?? "").toLowerCase().includes(".r2.cloudflarestorage.com")),
+    // Off unless asked for: a POST form cannot carry `If-None-Match`, so a handed-out form can be
+    // submitted again until it expires (into the staging key, never served, but accepted by the
+    // store). R2 has no POST policies at all; never offer them there.
+    postPolicy: flag("STOWAGE_S3_POST_POLICY", false) && !r2 && !(endpoint ?? "").toLowerCase().includes(".r2.cloudflarestorage.com"),
     conditionalWrites: flag("STOWAGE_S3_CONDITIONAL_WRITES", true),
   };
 }

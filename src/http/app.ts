@@ -2,8 +2,13 @@ import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger } from "fastify";
+import type { Metrics } from "../metrics/registry.js";
 import { requireCaller } from "./auth.js";
-import { errorHandler, notFoundHandler } from "./error-handler.js";
+import { clientErrorHandler } from "./client-errors.js";
+import { registerDocs } from "./docs.js";
+import { type ConnectionLimits, guardBody, hasBody, limitConnections, markWorking, serverOptionsOf } from "./connection-limits.js";
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from "./error-handler.js";
+import { observeRequests } from "./metrics.js";
 import { registerAttachUploads } from "./routes/attach-uploads.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerConfirmUpload } from "./routes/confirm-upload.js";
@@ -13,10 +18,14 @@ import { registerDownloadUpload } from "./routes/download-upload.js";
 import { registerGetQuota } from "./routes/get-quota.js";
 import { registerGetUpload } from "./routes/get-upload.js";
 import { registerHealth } from "./routes/health.js";
+import { registerListParts } from "./routes/list-parts.js";
+import { registerListPolicies } from "./routes/list-policies.js";
 import { registerListUploads } from "./routes/list-uploads.js";
 import { registerSignParts } from "./routes/sign-parts.js";
 import { registerLocalObjects } from "./routes/local-objects.js";
+import { registerMetrics } from "./routes/metrics.js";
 import type { App, HttpDeps } from "./types.js";
+import { validatorFactory } from "./validators.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
@@ -24,6 +33,20 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Browser origins allowed to call the API and, on local storage, to PUT objects. */
   corsOrigins?: readonly string[];
+  /** Timeouts and the connection cap (`connection-limits.ts`). */
+  limits: ConnectionLimits;
+  /** Serve the OpenAPI document (`/openapi.json`) and its page (`/docs`), for this version and URL. */
+  docs?: { version: string; serverUrl: string } | undefined;
+  /**
+   * Other API surfaces (GraphQL), each mounted in a scope of its own with the API's body guard;
+   * each checks its caller itself, answering in its own shape.
+   */
+  surfaces?: readonly ((scope: App) => void)[];
+  /**
+   * Requests are counted into `metrics` (`metrics.ts`); with `route`, `GET /metrics` is served
+   * here too, behind `route.token` when there is one. Absent: metrics are off.
+   */
+  metrics?: { metrics: Metrics; route: { token: string | undefined } | undefined } | undefined;
 }
 
 /**
@@ -38,10 +61,16 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    // Reject unknown fields instead of silently dropping them; query strings still coerce.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: true } },
+    // Query strings, params and headers coerce; JSON bodies must match their types exactly.
+    schemaController: { compilersFactory: { buildValidator: validatorFactory() } },
     bodyLimit: 64 * 1024,
+    // Router and HTTP parser refusals answer in the one error shape too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    ...serverOptionsOf(options.limits),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  limitConnections(app, options.limits);
+  if (options.metrics !== undefined) observeRequests(app, options.metrics.metrics);
 
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     // Answers preflights for the API and for the local object endpoint alike: browsers PUT
@@ -57,27 +86,61 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   app.decorateRequest("caller", undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // The API is JSON only: a text/plain body is refused as 415, not parsed into a string.
+  app.removeContentTypeParser("text/plain");
   // Set on arrival, so error answers carry it too; a synchronous hook costs less than onSend.
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("X-Request-Id", request.id);
     done();
   });
 
+  // Before the routes: the document is generated from the routes registered after it.
+  if (options.docs !== undefined) registerDocs(app, options.docs);
+  void app.register(async (root) => {
+    registerRoutes(root, deps, options);
+  });
+  return app;
+}
+
+/** Public routes (health, the local object endpoint), and the `/v1` API behind the bearer token. */
+function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
   registerHealth(app, deps);
-  if (deps.localDriver !== undefined) registerLocalObjects(app, deps.localDriver);
+  if (options.metrics?.route !== undefined) registerMetrics(app, { metrics: options.metrics.metrics, token: options.metrics.route.token });
+  if (deps.localDriver !== undefined) registerLocalObjects(app, deps.localDriver, options.limits);
 
   void app.register(async (api) => {
-    api.addHook("preHandler", requireCaller(deps.verifyToken));
+    // On arrival, before any body is read: a request without a valid token costs nothing more.
+    api.addHook("onRequest", requireCaller(deps.verifyToken));
+    guardApiBodies(api, options.limits);
     registerCreateUpload(api, deps);
     registerAttachUploads(api, deps);
     registerListUploads(api, deps);
     registerGetUpload(api, deps);
     registerConfirmUpload(api, deps);
     registerSignParts(api, deps);
+    registerListParts(api, deps);
     registerCompleteUpload(api, deps);
     registerDownloadUpload(api, deps);
     registerDeleteUpload(api, deps);
     registerGetQuota(api, deps);
+    registerListPolicies(api, deps);
   });
-  return app;
+  for (const surface of options.surfaces ?? []) {
+    void app.register(async (scope) => {
+      guardApiBodies(scope, options.limits);
+      surface(scope);
+    });
+  }
+}
+
+/** API bodies are small: the whole of one must arrive in time, not just keep trickling. */
+function guardApiBodies(scope: App, limits: ConnectionLimits): void {
+  scope.addHook("preParsing", (request, reply, payload, done) => {
+    if (!hasBody(request.headers)) return done(null, payload);
+    const guarded = guardBody(payload, { stallMs: limits.stallTimeoutMs, deadlineMs: limits.requestTimeoutMs });
+    // Answered without reading the body (a 413 on its declared length, a 415): the guard goes too.
+    reply.raw.once("close", () => guarded.destroy());
+    done(null, guarded);
+  });
+  markWorking(scope);
 }

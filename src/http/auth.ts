@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { TokenVerifier } from "../auth/jwt.js";
 import { StowageError } from "../errors.js";
-import type { Caller } from "../uploads/service.js";
+import type { Caller } from "../uploads/context.js";
 
 /** A `preHandler` that verifies `Authorization: Bearer <JWT>` and sets `request.caller`. */
 export function requireCaller(verifyToken: TokenVerifier) {

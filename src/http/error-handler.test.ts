@@ -63,14 +63,15 @@ describe("toStowageError", () => {
     assert.equal(result.status, 413);
   });
 
-  it("explains a wrong media type without echoing Fastify's message", () => {
+  it("answers a wrong media type with 415, without echoing Fastify's message", () => {
     const result = toStowageError({
       code: "FST_ERR_CTP_INVALID_MEDIA_TYPE",
       statusCode: 415,
       message: "Unsupported Media Type: text/html",
     });
-    assert.equal(result.code, "INVALID_REQUEST");
-    assert.equal(result.message, "The request body must be JSON.");
+    assert.equal(result.code, "UNSUPPORTED_MEDIA_TYPE");
+    assert.equal(result.status, 415);
+    assert.equal(result.message, "The request body must be JSON (Content-Type: application/json).");
   });
 
   it("maps a plain Error to INTERNAL 500 without leaking its message", () => {

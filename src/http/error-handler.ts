@@ -6,13 +6,18 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
 
-/** Fastify's own error codes, as Stowage codes. */
-const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: "BODY_TOO_LARGE",
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: "INVALID_REQUEST",
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "INVALID_REQUEST",
-  FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_REQUEST",
-  FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_REQUEST",
+/**
+ * Fastify's own errors (router, body parsers, content types), as Stowage errors with messages
+ * of our own: Fastify's speak of its internals ("content-type is set to …") or echo the URL.
+ */
+const FASTIFY_ERRORS: Readonly<Record<string, { code: ErrorCode; message: string; field?: string }>> = {
+  FST_ERR_BAD_URL: { code: "INVALID_REQUEST", message: "The URL path has a malformed percent-encoding.", field: "url" },
+  FST_ERR_MAX_PARAM_LENGTH: { code: "URI_TOO_LONG", message: "A segment of the URL path is too long." },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: "UNSUPPORTED_MEDIA_TYPE", message: "The request body must be JSON (Content-Type: application/json)." },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: "BODY_TOO_LARGE", message: "The request body is larger than this endpoint accepts." },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: "INVALID_REQUEST", message: "The body's length does not match its Content-Length.", field: "body" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: "INVALID_REQUEST", message: "The body is empty, but its Content-Type says JSON.", field: "body" },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: "INVALID_REQUEST", message: "The body is not valid JSON.", field: "body" },
 };
 
 /** Maps every thrown value to a StowageError: the one place errors become HTTP answers. */
@@ -38,13 +43,10 @@ export function toStowageError(error: unknown): StowageError {
       },
     );
   }
-  const mapped = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+  const mapped = fastifyError.code === undefined ? undefined : FASTIFY_ERRORS[fastifyError.code];
   if (mapped !== undefined) {
-    const message =
-      fastifyError.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
-        ? "The request body must be JSON."
-        : (fastifyError.message ?? "Bad request.");
-    return new StowageError(mapped, message, { cause: error });
+    const details = mapped.field === undefined ? {} : { details: { field: mapped.field } };
+    return new StowageError(mapped.code, mapped.message, { cause: error, ...details });
   }
   if (
     fastifyError.statusCode !== undefined &&
@@ -68,15 +70,42 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (stowageError.code === "DATABASE_UNAVAILABLE" || stowageError.code === "STORAGE_UNAVAILABLE") {
     void reply.header("Retry-After", "5");
   }
+  // The rest of a body that timed out is not waited for: the connection closes after the answer.
+  if (stowageError.code === "REQUEST_TIMEOUT") void reply.header("Connection", "close");
   const retryAfter = stowageError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") void reply.header("Retry-After", String(retryAfter));
   const body: ErrorBody = { error: { code: stowageError.code, message: stowageError.message } };
-  if (stowageError.details !== undefined) body.error.details = stowageError.details;
+  if (stowageError.details !== undefined) body.error.details = locateField(stowageError.details, request);
   // Serialized here: a route may already have set another Content-Type (an object being served).
   void reply
     .status(stowageError.status)
     .type("application/json; charset=utf-8")
     .send(JSON.stringify(body));
+}
+
+/**
+ * The service names a refused field as its input calls it (`size`, `partNumbers`, `cursor`): it
+ * knows nothing of HTTP. Here it becomes the part of the request it came in (`body.size`,
+ * `querystring.cursor`), as schema refusals name it, so a REST client sees one convention.
+ */
+function locateField(details: Record<string, unknown>, request: FastifyRequest): Record<string, unknown> {
+  const field = details.field;
+  if (typeof field !== "string" || field.includes(".")) return details;
+  const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params };
+  const part = Object.keys(parts).find((name) => {
+    const value = parts[name];
+    return typeof value === "object" && value !== null && Object.hasOwn(value, field);
+  });
+  return part === undefined ? details : { ...details, field: `${part}.${field}` };
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot take (malformed percent-encoding, an
+ * over-long segment) fails before any hook has run, so the request id header is set here.
+ */
+export function frameworkErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header("X-Request-Id", request.id);
+  errorHandler(error, request, reply);
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
 import type { TokenVerifier } from "../auth/jwt.js";
 import type { LocalDriver } from "../storage/local/local-driver.js";
-import type { Caller, UploadService } from "../uploads/service.js";
+import type { Caller } from "../uploads/context.js";
+import type { UploadService } from "../uploads/service.js";
 
 /** The Fastify instance with TypeBox types, as every route file sees it. */
 export type App = FastifyInstance<

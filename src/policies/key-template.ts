@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { STAGING_PREFIX } from "./staging-key.js";
 import { StowageError } from "../errors.js";
 
 export interface KeyVariables {
@@ -22,6 +23,7 @@ export function templateProblems(template: string): string[] {
   if (!template.includes("{id}")) problems.push("must contain {id} so every key is unique");
   if (template.startsWith("/") || template.split("/").some((s) => s === ".." || s === "."))
     problems.push("must be a relative path without '.' or '..' segments");
+  if (template.startsWith(STAGING_PREFIX)) problems.push(`may not start with '${STAGING_PREFIX}': that prefix holds uploads in flight`);
   return problems;
 }
 

@@ -28,8 +28,9 @@ export interface CopyResult {
   bucket: string;
   key: string;
   size: number;
-  outcome: "copied" | "skipped" | "failed" | "would-copy";
-  /** Why it failed. */
+  /** `invalid`: the source holds an entry whose name is no valid key (see `ObjectInfo.invalidKey`); not copied. */
+  outcome: "copied" | "skipped" | "failed" | "would-copy" | "invalid";
+  /** Why it failed, or why it is invalid. */
   error?: string;
 }
 
@@ -60,6 +61,11 @@ export async function* copyObjects(
       signal?.throwIfAborted();
       const ref = { bucket, key: object.key };
       const base = { bucket, key: object.key, size: object.size };
+      if (object.invalidKey !== undefined) {
+        // Never an upload's (keys are made by the server): reported for an operator, and the run goes on.
+        yield { ...base, outcome: "invalid", error: `not a valid object key (${object.invalidKey}): not copied; rename or remove it` };
+        continue;
+      }
       let result: CopyResult;
       try {
         result = { ...base, outcome: await copyOne(source, target, ref, object, options) };

@@ -28,6 +28,19 @@ export interface StorageDriver {
   readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array>;
   /** Streams an object into the store, server-side. Refuses to overwrite an existing key. */
   put(options: PutOptions): Promise<ObjectStat>;
+  /**
+   * Copies an object inside the store (server-side: its bytes never pass through Stowage) and
+   * gives the copy the `contentType` and `cacheControl` passed, not the source's. With
+   * `ifMatch`, only while the source still has that ETag, so what was verified is what is
+   * copied (`UPLOAD_CHANGED` otherwise). Copying onto an existing copy of the same object is
+   * harmless (a retried confirm). Returns the copy's stat.
+   */
+  copy(options: CopyOptions): Promise<ObjectStat>;
+  /**
+   * Replaces whatever is at a key with an empty object, so that a conditional PUT to it (a
+   * handed-out upload URL, `If-None-Match: *`) fails until the key is deleted.
+   */
+  seal(options: ObjectRef & IoOptions): Promise<void>;
   /** Deletes an object. Deleting a missing object is not an error. */
   delete(options: ObjectRef & IoOptions): Promise<void>;
   /**
@@ -53,8 +66,21 @@ export interface StorageDriver {
   presignPart?(options: PresignPartOptions): Promise<PresignedRequest>;
   /** Assembles the parts, in order, into the object. Refuses to replace an existing key. */
   completeMultipart?(options: ObjectRef & { uploadId: string; parts: readonly CompletedPart[] }): Promise<void>;
+  /**
+   * The parts the store already holds for an unfinished multipart upload, by part number (a
+   * client resuming after a reload sends only the others). `UPLOAD_GONE` once it was completed
+   * or aborted.
+   */
+  listParts?(options: ObjectRef & { uploadId: string }): Promise<StoredPart[]>;
   /** Drops an unfinished multipart upload and its parts. Aborting twice is not an error. */
   abortMultipart?(options: ObjectRef & { uploadId: string }): Promise<void>;
+}
+
+/** A part a multipart upload already holds. */
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
 }
 
 export interface PresignPartOptions extends ObjectRef {
@@ -95,6 +121,16 @@ export interface PresignGetOptions extends ObjectRef {
   contentDisposition?: string;
 }
 
+export interface CopyOptions extends IoOptions {
+  from: ObjectRef;
+  to: ObjectRef;
+  /** The source's size, as its stat gave it (large objects are copied in parts). */
+  size: number;
+  contentType: string;
+  cacheControl: string;
+  ifMatch?: string | undefined;
+}
+
 export interface PutOptions extends ObjectRef, IoOptions {
   body: Readable;
   contentType: string;
@@ -122,4 +158,10 @@ export interface ObjectStat {
 
 export interface ObjectInfo extends ObjectStat {
   key: string;
+  /**
+   * Set by a listing that met an entry whose name is no valid key for this driver, saying why
+   * (a file named with a backslash on local disk): it can be neither read nor deleted through
+   * the driver, so whoever walks the listing reports it and goes on with the next.
+   */
+  invalidKey?: string | undefined;
 }

@@ -37,6 +37,12 @@ export interface UploadsTable {
   parent_id: string | null;
   attached_at: number | null;
   retain_until: number | null;
+  /** Where the client's URL writes; NULL once that object is gone (see migration 0005). */
+  staging_bucket: string | null;
+  staging_key: string | null;
+  upload_method: string;
+  /** 1 while the declared size is held in the quotas' `reserved_bytes`. */
+  reserved: number;
 }
 
 export interface QuotasTable {
@@ -44,6 +50,9 @@ export interface QuotasTable {
   used_bytes: Generated<number>;
   /** NULL: the configured default applies, so changing the default reaches everyone. */
   limit_bytes: number | null;
+  /** Declared sizes of pending uploads holding a reservation, and how many they are. */
+  reserved_bytes: Generated<number>;
+  pending_count: Generated<number>;
   updated_at: number;
 }
 

@@ -1,7 +1,7 @@
-import { type Selectable, type Transaction, sql } from "kysely";
+import type { Selectable } from "kysely";
 import { StowageError } from "../errors.js";
-import type { Database, UploadsTable } from "./database.js";
-import type { QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } from "./records.js";
+import type { UploadsTable } from "./database.js";
+import type { UploadMethod, UploadRecord, UploadStatus } from "./records.js";
 
 /** Driver error codes that mean "the database is not reachable or not usable right now". */
 const UNAVAILABLE_CODES = new Set([
@@ -25,52 +25,6 @@ const UNAVAILABLE_CODES = new Set([
   "57P03",
   "53300",
 ]);
-
-/** Charges `size` bytes; returns the usage when the charge would not fit (nothing changed). */
-export async function chargeQuota(
-  trx: Transaction<Database>,
-  charge: QuotaCharge,
-  size: number,
-  now: Date,
-): Promise<QuotaUsage | undefined> {
-  const limit = sql<number>`coalesce(quotas.limit_bytes, ${charge.defaultLimitBytes})`;
-  // One statement: a first charge creates the row, a later one adds to it only if it fits.
-  // A charge larger than the default limit cannot create a row; it may still fit a custom one.
-  const charged = size <= charge.defaultLimitBytes
-    ? await trx
-        .insertInto("quotas")
-        .values({ subject: charge.subject, used_bytes: size, limit_bytes: null, updated_at: now.getTime() })
-        .onConflict((oc) => oc
-          .column("subject")
-          .doUpdateSet({ used_bytes: sql<number>`quotas.used_bytes + ${size}`, updated_at: now.getTime() })
-          .where(sql<boolean>`quotas.used_bytes + ${size} <= ${limit}`))
-        .returning("used_bytes")
-        .executeTakeFirst()
-    : await trx
-        .updateTable("quotas")
-        .set({ used_bytes: sql<number>`used_bytes + ${size}`, updated_at: now.getTime() })
-        .where("subject", "=", charge.subject)
-        .where(sql<boolean>`used_bytes + ${size} <= ${limit}`)
-        .returning("used_bytes")
-        .executeTakeFirst();
-  if (charged !== undefined) return undefined;
-  const row = await trx
-    .selectFrom("quotas")
-    .select(["used_bytes", "limit_bytes"])
-    .where("subject", "=", charge.subject)
-    .executeTakeFirst();
-  // No row: a charge larger than the default limit on a subject never charged before.
-  return usageOf(charge, row);
-}
-
-/** A subject's usage from its quota row; no row: nothing used, the default limit. */
-export function usageOf(charge: QuotaCharge, row: { used_bytes: number; limit_bytes: number | null } | undefined): QuotaUsage {
-  return {
-    subject: charge.subject,
-    usedBytes: Number(row?.used_bytes ?? 0),
-    limitBytes: Number(row?.limit_bytes ?? charge.defaultLimitBytes),
-  };
-}
 
 export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
   const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
@@ -101,6 +55,9 @@ export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
     parent: row.parent_type === null || row.parent_id === null ? undefined : { type: row.parent_type, id: row.parent_id },
     attachedAt: date(row.attached_at),
     retainUntil: date(row.retain_until),
+    staging: row.staging_bucket === null || row.staging_key === null ? undefined : { bucket: row.staging_bucket, key: row.staging_key },
+    method: row.upload_method as UploadMethod,
+    reserved: Number(row.reserved) === 1,
   };
 }
 
@@ -124,18 +81,4 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
 export function isConstraintViolation(error: unknown): boolean {
   const code = String((error as { code?: unknown } | undefined)?.code ?? "");
   return code.startsWith("SQLITE_CONSTRAINT") || /^23[0-9A-Z]{3}$/.test(code);
-}
-
-/** Gives `size` bytes back to each subject, never below zero. */
-export async function refundQuota(trx: Transaction<Database>, subjects: readonly string[], size: number, now: Date): Promise<void> {
-  for (const subject of subjects) {
-    await trx
-      .updateTable("quotas")
-      .set({
-        used_bytes: sql<number>`case when used_bytes > ${size} then used_bytes - ${size} else 0 end`,
-        updated_at: now.getTime(),
-      })
-      .where("subject", "=", subject)
-      .execute();
-  }
 }

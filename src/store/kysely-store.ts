@@ -1,16 +1,20 @@
 import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
-import { chargeQuota, guardDb, isConstraintViolation, refundQuota, toRecord, usageOf } from "./kysely-shared.js";
+import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
+import { admitReservations } from "./kysely-reservations.js";
+import { guardDb, isConstraintViolation, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
 import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
-import type { AttachOutcome, ConfirmOutcome, MetadataStore } from "./store.js";
+import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from "./store.js";
 
 /**
- * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. Quotas are charged
- * with one conditional upsert (`used + size <= limit`) inside the transaction that confirms the
- * upload, never read-then-write, so concurrent confirms cannot overshoot a limit.
+ * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. A presign reserves
+ * its declared size with one conditional upsert (`used + reserved + size <= limit`) in the
+ * transaction that inserts the upload; the transaction that confirms it turns the reservation
+ * into usage, and every other way out of `pending` gives it back. Never read-then-write, so
+ * concurrent requests cannot overshoot a limit (see `kysely-quotas.ts`).
  */
 export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
@@ -20,6 +24,12 @@ export class KyselyStore implements MetadataStore {
     max: 100,
     retryAlone: isConstraintViolation,
   });
+
+  readonly #creates = new TickBatch<{ upload: NewUpload; reserve: readonly QuotaCharge[]; now: Date }, CreateOutcome>(
+    (inputs) => this.#createUploads(inputs),
+    // A bad row (a duplicate key) fails the batch's transaction as a whole; alone, only its own.
+    { max: 100, retryAlone: isConstraintViolation },
+  );
 
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
@@ -35,6 +45,53 @@ export class KyselyStore implements MetadataStore {
     if (error !== undefined || failed !== undefined) {
       throw new Error(`Migration ${failed?.migrationName ?? ""} failed`, { cause: error });
     }
+  }
+
+  /** Presigns of one event-loop turn share one transaction of three statements (see admitReservations). */
+  createUpload(input: { upload: NewUpload; reserve: readonly QuotaCharge[]; now: Date }): Promise<CreateOutcome> {
+    return this.#creates.add(input);
+  }
+
+  #createUploads(inputs: readonly { upload: NewUpload; reserve: readonly QuotaCharge[]; now: Date }[]): Promise<CreateOutcome[]> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const now = inputs.reduce((latest, input) => (input.now > latest ? input.now : latest), new Date(0));
+        // The rows go in first, before any quota row is locked, so the locks are held for as
+        // short a time as the transaction allows; the few refused ones are taken out again.
+        const rows = inputs.map((input) => ({ ...uploadRow(input.upload), reserved: 1 }));
+        await trx.insertInto("uploads").values(rows).execute();
+        const requests = inputs.map((input) => ({ size: input.upload.declaredSize, reserve: input.reserve }));
+        const refusals = await admitReservations(trx, requests, now);
+        const refused = rows.filter((_, i) => refusals[i] !== undefined).map((row) => row.id);
+        if (refused.length > 0) await trx.deleteFrom("uploads").where("id", "in", refused).execute();
+        return rows.map((row, i): CreateOutcome => refusals[i] ?? { kind: "created", upload: toRecord(row) });
+      }),
+    );
+  }
+
+  releaseExpiredReservations(input: { userId?: string | undefined; orgId?: string | undefined; now: Date }): Promise<number> {
+    if (input.userId === undefined && input.orgId === undefined) return Promise.resolve(0);
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        // `reserved = 1` is the claim: a row released by a concurrent call is not released twice.
+        let query = trx
+          .updateTable("uploads")
+          .set({ reserved: 0 })
+          .where("reserved", "=", 1)
+          .where("expires_at", "<", input.now.getTime());
+        if (input.userId !== undefined) query = query.where("user_id", "=", input.userId);
+        if (input.orgId !== undefined) query = query.where("org_id", "=", input.orgId);
+        const rows = await query.returning(["user_id", "org_id", "declared_size"]).execute();
+        const deltas = new Map<string, QuotaDelta>();
+        for (const row of rows) {
+          for (const subject of quotaSubjects(row.user_id, row.org_id)) {
+            addDelta(deltas, subject, { reserved: -Number(row.declared_size), pending: -1 });
+          }
+        }
+        await applyQuotaDeltas(trx, deltas, input.now);
+        return rows.length;
+      }),
+    );
   }
 
   /** Inserts of one event-loop turn share one multi-row INSERT (see TickBatch). */
@@ -57,6 +114,20 @@ export class KyselyStore implements MetadataStore {
         .selectFrom("uploads")
         .selectAll()
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  findUploadByKey(query: { userId: string; key: string }): Promise<UploadRecord | undefined> {
+    return guardDb(async () => {
+      // Newest first: a key names one upload, but a deleted one's key may have been written again.
+      const row = await this.#db
+        .selectFrom("uploads")
+        .selectAll()
+        .where("user_id", "=", query.userId)
+        .where("key", "=", query.key)
+        .orderBy("id", "desc")
         .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     });
@@ -91,7 +162,7 @@ export class KyselyStore implements MetadataStore {
       const subjects = [...new Set(charges.map((c) => c.subject))];
       const rows = await this.#db
         .selectFrom("quotas")
-        .select(["subject", "used_bytes", "limit_bytes"])
+        .select(["subject", "used_bytes", "reserved_bytes", "pending_count", "limit_bytes"])
         .where("subject", "in", subjects)
         .execute();
       const bySubject = new Map(rows.map((row) => [row.subject, row]));
@@ -115,7 +186,7 @@ export class KyselyStore implements MetadataStore {
         await this.#db.transaction().execute(async (trx) => {
           // The status guard first: of two racing confirms, the second waits on this row and
           // then matches nothing, so it can never charge the quota a second time.
-          const row = await trx
+          const updated = await trx
             .updateTable("uploads")
             .set({
               status: "confirmed",
@@ -128,18 +199,23 @@ export class KyselyStore implements MetadataStore {
             .where("status", "in", input.from)
             .returningAll()
             .executeTakeFirst();
-          if (row === undefined) {
+          if (updated === undefined) {
             outcome = { kind: "not-in-state", upload: undefined };
             throw rollback;
           }
-          for (const charge of input.charges) {
-            const usage = await chargeQuota(trx, charge, input.size, input.now);
-            if (usage !== undefined) {
-              outcome = { kind: "quota-exceeded", usage };
-              throw rollback;
+          // The reserved bytes become usage; they fit by construction. An upload whose URL expired
+          // gave its reservation back, so it is charged like a new one, if it still fits.
+          const converted = await dropReservation(trx, input.id, input.now, input.size);
+          if (!converted) {
+            for (const charge of [...input.charges].sort((a, b) => (a.subject < b.subject ? -1 : 1))) {
+              const usage = await chargeQuota(trx, charge, input.size, input.now);
+              if (usage !== undefined) {
+                outcome = { kind: "quota-exceeded", usage };
+                throw rollback;
+              }
             }
           }
-          outcome = { kind: "confirmed", upload: toRecord(row) };
+          outcome = { kind: "confirmed", upload: { ...toRecord(updated), reserved: false } };
         });
       } catch (error) {
         if (error !== rollback) throw error;
@@ -157,17 +233,22 @@ export class KyselyStore implements MetadataStore {
     from: readonly UploadStatus[];
     code: string;
     reason: string;
+    now: Date;
   }): Promise<UploadRecord | undefined> {
-    return guardDb(async () => {
-      const row = await this.#db
-        .updateTable("uploads")
-        .set({ status: "rejected", reject_code: input.code, reject_reason: input.reason })
-        .where("id", "=", input.id)
-        .where("status", "in", input.from)
-        .returningAll()
-        .executeTakeFirst();
-      return row === undefined ? undefined : toRecord(row);
-    });
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable("uploads")
+          .set({ status: "rejected", reject_code: input.code, reject_reason: input.reason })
+          .where("id", "=", input.id)
+          .where("status", "in", input.from)
+          .returningAll()
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        await dropReservation(trx, input.id, input.now);
+        return { ...toRecord(row), reserved: false };
+      }),
+    );
   }
 
   deleteUpload(input: {
@@ -192,9 +273,21 @@ export class KyselyStore implements MetadataStore {
         if (row.confirmed_at !== null && row.size !== null) {
           await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(row.size), input.now);
         }
-        return toRecord(row);
+        await dropReservation(trx, input.id, input.now);
+        return { ...toRecord(row), reserved: false };
       }),
     );
+  }
+
+  clearStaging(input: { id: string; key: string }): Promise<void> {
+    return guardDb(async () => {
+      await this.#db
+        .updateTable("uploads")
+        .set({ staging_bucket: null, staging_key: null })
+        .where("id", "=", input.id)
+        .where("staging_key", "=", input.key)
+        .execute();
+    });
   }
 
   attachUploads(input: {
@@ -252,7 +345,7 @@ export class KyselyStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#inserts.drain(), this.#usageReads.drain()]);
+    await Promise.all([this.#inserts.drain(), this.#creates.drain(), this.#usageReads.drain()]);
     await this.#db.destroy();
   }
 }
@@ -285,5 +378,9 @@ function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
     multipart_id: upload.multipart?.uploadId ?? null,
     part_size: upload.multipart?.partSize ?? null,
     part_count: upload.multipart?.partCount ?? null,
+    staging_bucket: upload.staging?.bucket ?? null,
+    staging_key: upload.staging?.key ?? null,
+    upload_method: upload.method,
+    reserved: 0,
   };
 }

@@ -11,7 +11,8 @@ import {
   type Updateable,
 } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
-import { guardDb, refundQuota, toRecord } from "./kysely-shared.js";
+import { dropReservations, refundQuota } from "./kysely-quotas.js";
+import { guardDb, toRecord } from "./kysely-shared.js";
 import { quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
 import type { ConfirmedRule, SweeperStore } from "./sweeper-store.js";
 
@@ -43,15 +44,60 @@ export class KyselySweeperStore implements SweeperStore {
   }
 
   claimAbandoned(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const batch = trx
+          .selectFrom("uploads")
+          .select("id")
+          .where("status", "=", "pending")
+          .where("expires_at", "<", input.expiredBefore.getTime())
+          .limit(input.limit);
+        const rows = await this.#claim(trx, this.#lockable(batch), "pending", { status: "expired", deleted_at: input.now.getTime() });
+        await dropReservations(trx, rows.map((row) => row.id), input.now);
+        return rows.map((row) => ({ ...toRecord(row), reserved: false }));
+      }),
+    );
+  }
+
+  releaseReservations(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const batch = trx.selectFrom("uploads").selectAll().where("reserved", "=", 1).where("expires_at", "<", input.expiredBefore.getTime()).limit(input.limit);
+        const rows = await this.#lockable(batch).execute();
+        await dropReservations(trx, rows.map((row) => row.id), input.now);
+        return rows.map((row) => ({ ...toRecord(row), reserved: false }));
+      }),
+    );
+  }
+
+  findReservations(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]> {
     return guardDb(async () => {
-      const batch = this.#db
+      const query = this.#db.selectFrom("uploads").selectAll().where("reserved", "=", 1).where("expires_at", "<", input.expiredBefore.getTime());
+      return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  findStaged(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]> {
+    return guardDb(async () => {
+      const query = this.#db
         .selectFrom("uploads")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("expires_at", "<", input.expiredBefore.getTime())
-        .limit(input.limit);
-      const rows = await this.#claim(this.#db, this.#lockable(batch), "pending", { status: "expired", deleted_at: input.now.getTime() });
-      return rows.map(toRecord);
+        .selectAll()
+        .where("staging_key", "is not", null)
+        .where("status", "!=", "pending")
+        .where("expires_at", "<", input.expiredBefore.getTime());
+      return (await byId(query, input)).map(toRecord);
+    });
+  }
+
+  clearStaging(input: { rows: readonly { id: string; stagingKey: string }[] }): Promise<void> {
+    if (input.rows.length === 0) return Promise.resolve();
+    return guardDb(async () => {
+      // Each row only if it still names the key that was deleted: one statement for the batch.
+      await this.#db
+        .updateTable("uploads")
+        .set({ staging_bucket: null, staging_key: null })
+        .where((eb) => eb.or(input.rows.map((row) => eb.and([eb("id", "=", row.id), eb("staging_key", "=", row.stagingKey)]))))
+        .execute();
     });
   }
 
@@ -136,7 +182,14 @@ export class KyselySweeperStore implements SweeperStore {
         .where("key", "in", input.keys)
         .where((eb) => eb.or([eb("status", "in", ["pending", "confirmed"]), eb("retain_until", ">", input.now.getTime())]))
         .execute();
-      return new Set(rows.map((row) => row.key));
+      // A staging object is kept while its row still names it (the staging job clears that).
+      const staged = await this.#db
+        .selectFrom("uploads")
+        .select("staging_key")
+        .where("staging_bucket", "in", input.buckets)
+        .where("staging_key", "in", input.keys)
+        .execute();
+      return new Set([...rows.map((row) => row.key), ...staged.flatMap((row) => (row.staging_key === null ? [] : [row.staging_key]))]);
     });
   }
 

@@ -1,6 +1,6 @@
-/** The states an upload moves through; the allowed moves are in `uploads/lifecycle.ts`. */
-export const UPLOAD_STATUSES = ["pending", "confirmed", "rejected", "deleted", "expired"] as const;
-export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+import type { UploadStatus } from "../domain/upload-status.js";
+
+export { UPLOAD_STATUSES, type UploadStatus } from "../domain/upload-status.js";
 
 /** One upload as the metadata store holds it. */
 export interface UploadRecord {
@@ -36,11 +36,23 @@ export interface UploadRecord {
   attachedAt: Date | undefined;
   /** Compliance retention: the object may not be deleted before this. */
   retainUntil: Date | undefined;
+  /**
+   * Where the client's URL writes: a place nothing is ever served from. Confirm verifies the
+   * object there and copies it to `bucket`/`key`, which no client credential names. Cleared
+   * once the staging object is gone.
+   */
+  staging: { bucket: string; key: string } | undefined;
+  /** How the client uploads: one presigned PUT, a POST form, or presigned parts. */
+  method: UploadMethod;
+  /** Whether the declared size is still held in the quotas' reservations. */
+  reserved: boolean;
 }
+
+export type UploadMethod = "put" | "post" | "multipart";
 
 export type NewUpload = Omit<
   UploadRecord,
-  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt" | "parent" | "attachedAt" | "retainUntil"
+  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt" | "parent" | "attachedAt" | "retainUntil" | "reserved"
 >;
 
 /** The quota subjects an upload is charged to: its user, and its organization if any. */
@@ -53,10 +65,16 @@ export interface QuotaCharge {
   subject: string;
   /** Limit used when the subject has no limit of its own. */
   defaultLimitBytes: number;
+  /** At most this many pending uploads holding a reservation (users; organizations have none). */
+  maxPending?: number | undefined;
 }
 
 export interface QuotaUsage {
   subject: string;
   usedBytes: number;
+  /** Declared sizes of pending uploads, held until they are confirmed, refused or expire. */
+  reservedBytes: number;
+  /** Pending uploads holding a reservation. */
+  pendingUploads: number;
   limitBytes: number;
 }

@@ -12,8 +12,17 @@ export interface MetadataStore {
   readonly sweeper: SweeperStore;
   /** Brings the schema up to date. Safe to run on every start. */
   migrate(): Promise<void>;
+  /**
+   * In one transaction: reserve the upload's declared size (and, for a user, a pending slot)
+   * on every charge, `used + reserved + size <= limit`, then insert it as `pending`. All or
+   * nothing: a refused reservation inserts nothing and holds nothing.
+   */
+  createUpload(input: { upload: NewUpload; reserve: readonly QuotaCharge[]; now: Date }): Promise<CreateOutcome>;
+  /** Inserts a pending upload that holds no reservation (imports, benchmarks, tests). */
   insertUpload(upload: NewUpload): Promise<UploadRecord>;
   findUpload(id: string): Promise<UploadRecord | undefined>;
+  /** One user's upload by the key it is served from; another user's is not found. */
+  findUploadByKey(query: { userId: string; key: string }): Promise<UploadRecord | undefined>;
   /** A user's uploads, newest first, `deleted` ones left out; `before` is an upload id cursor. */
   listUploads(query: {
     userId: string;
@@ -23,8 +32,16 @@ export interface MetadataStore {
   }): Promise<UploadRecord[]>;
   usage(charge: QuotaCharge): Promise<QuotaUsage>;
   /**
+   * Gives back the reservations of pending uploads whose URL expired before `now` (nothing more
+   * can be uploaded to them), for one user's or one organization's uploads. The rows stay
+   * pending: a client that finished just in time may still confirm, charged as usual then.
+   * Returns how many were released.
+   */
+  releaseExpiredReservations(input: { userId?: string | undefined; orgId?: string | undefined; now: Date }): Promise<number>;
+  /**
    * In one transaction: move the upload from one of `from` to `confirmed`, record its size and
-   * ETag, and charge every quota `used + size <= limit`. Either all of it happens or none.
+   * ETag, and turn its reservation into usage; an upload whose reservation was released meanwhile
+   * is charged `used + reserved + size <= limit` instead. Either all of it happens or none.
    */
   confirmUpload(input: {
     id: string;
@@ -36,18 +53,21 @@ export interface MetadataStore {
     retainUntil?: Date | undefined;
     now: Date;
   }): Promise<ConfirmOutcome>;
-  /** Moves an upload to `rejected` with a reason, if it is in one of `from`. */
+  /** In one transaction: move an upload in one of `from` to `rejected` with a reason, and release its reservation. */
   rejectUpload(input: {
     id: string;
     from: readonly UploadStatus[];
     code: string;
     reason: string;
+    now: Date;
   }): Promise<UploadRecord | undefined>;
   /**
-   * In one transaction: move the upload to `deleted` and, if it was `confirmed`, give its
-   * bytes back to its user's and organization's quotas (never below zero).
+   * In one transaction: move the upload to `deleted`, release its reservation and, if it was
+   * `confirmed`, give its bytes back to its user's and organization's quotas (never below zero).
    */
   deleteUpload(input: { id: string; from: readonly UploadStatus[]; now: Date }): Promise<UploadRecord | undefined>;
+  /** Records that an upload's staging object is gone (cleared only if it still names `key`). */
+  clearStaging(input: { id: string; key: string }): Promise<void>;
   /**
    * In one transaction: attach every listed upload to `parent`, or none. Refused when any is
    * missing, not the user's, not confirmed, or attached to another parent.
@@ -65,6 +85,16 @@ export interface MetadataStore {
 export type AttachOutcome =
   | { kind: "attached"; uploads: UploadRecord[] }
   | { kind: "refused"; refused: { id: string; reason: string }[] };
+
+export type CreateOutcome =
+  | { kind: "created"; upload: UploadRecord }
+  | { kind: "refused"; refusal: ReservationRefusal };
+
+/** Why a reservation was refused: the bytes do not fit, or the user has too many uploads pending. */
+export interface ReservationRefusal {
+  reason: "quota" | "pending";
+  usage: QuotaUsage;
+}
 
 export type ConfirmOutcome =
   | { kind: "confirmed"; upload: UploadRecord }

@@ -26,6 +26,21 @@ export interface SweeperStore {
    * so concurrent sweepers take disjoint batches instead of queueing on each other's rows.
    */
   claimAbandoned(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]>;
+  /**
+   * Gives back the reservations of up to `limit` pending uploads whose URL expired before
+   * `expiredBefore` (the rows stay pending for their grace) and returns them. On PostgreSQL the
+   * rows are picked `FOR UPDATE SKIP LOCKED`; the `reserved = 1` guard releases each only once.
+   */
+  releaseReservations(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]>;
+  /** The rows `releaseReservations` would take, after the id `after`, by id. Changes nothing. */
+  findReservations(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]>;
+  /**
+   * Settled uploads (not `pending`) whose staging object may still exist and whose URL expired
+   * before `expiredBefore`, after the id `after`, by id. Changes nothing.
+   */
+  findStaged(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]>;
+  /** Records that these uploads' staging objects are gone (each only if it still names that key). */
+  clearStaging(input: { rows: readonly { id: string; stagingKey: string }[] }): Promise<void>;
   /** The rows `claimAbandoned` would take, after the id `after`, by id. Changes nothing. */
   findAbandoned(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]>;
 
@@ -51,7 +66,8 @@ export interface SweeperStore {
 
   /**
    * Of `keys` in any of `buckets`, those an object must be kept for: a live row (`pending` or
-   * `confirmed`), or a row still under retention whatever its status.
+   * `confirmed`), a row still under retention whatever its status, or a row whose staging
+   * object it is.
    */
   keptKeys(input: { buckets: readonly string[]; keys: readonly string[]; now: Date }): Promise<Set<string>>;
 }

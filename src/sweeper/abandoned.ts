@@ -1,4 +1,5 @@
 import type { UploadRecord } from "../store/records.js";
+import { stagingOf } from "../uploads/staging.js";
 import { SECOND_MS, type SweepEvent, type SweepJobOptions } from "./events.js";
 import { byBucket, CONCURRENCY, deleteKeys, mapLimit, messageOf } from "./objects.js";
 
@@ -12,9 +13,10 @@ export interface AbandonedOptions extends SweepJobOptions {
 
 /**
  * Pending uploads nobody finished: the URL expired more than `graceSeconds` ago. Each batch is
- * claimed by moving its rows to `expired` first (one guarded UPDATE), so of two sweepers each
- * row goes to exactly one; then the claimed uploads' objects are deleted and their multipart
- * uploads aborted. Should a delete fail, the row stays expired and the object becomes an
+ * claimed by moving its rows to `expired` first (one guarded UPDATE, which also gives back any
+ * reservation still held), so of two sweepers each row goes to exactly one; then the claimed
+ * uploads' staging objects (and any copy a confirm that died half-way made) are deleted and
+ * their multipart uploads aborted. Should a delete fail, the row stays expired and the object becomes an
  * orphan, which the orphan job removes on a later run.
  *
  * @example
@@ -51,17 +53,24 @@ async function* settle(rows: readonly UploadRecord[], options: AbandonedOptions)
   const problems = new Map<string, string>();
   const abortFailed = new Set<string>();
   if (!dryRun) {
-    for (const [bucket, group] of byBucket(rows)) {
-      const failed = await deleteKeys(driver, bucket, group.map((row) => row.key), signal);
-      for (const row of group) {
-        const why = failed.get(row.key);
+    const objects = rows.flatMap((row) => {
+      const staging = stagingOf(row);
+      const both = [{ row, bucket: staging.bucket, key: staging.key }, { row, bucket: row.bucket, key: row.key }];
+      return staging.bucket === row.bucket && staging.key === row.key ? both.slice(0, 1) : both;
+    });
+    for (const [bucket, group] of byBucket(objects)) {
+      const failed = await deleteKeys(driver, bucket, group.map((object) => object.key), signal);
+      for (const { row, key } of group) {
+        const why = failed.get(key);
         if (why !== undefined) problems.set(row.id, `object left for the orphan sweep: ${why}`);
       }
     }
+    const cleared = rows.filter((row) => row.staging !== undefined && !problems.has(row.id));
+    await options.store.clearStaging({ rows: cleared.map((row) => ({ id: row.id, stagingKey: row.staging?.key ?? "" })) });
     await mapLimit(rows.filter((row) => row.multipart !== undefined), CONCURRENCY, async (row) => {
       const uploadId = row.multipart?.uploadId ?? "";
       try {
-        await driver.abortMultipart?.({ bucket: row.bucket, key: row.key, uploadId });
+        await driver.abortMultipart?.({ ...stagingOf(row), uploadId });
       } catch (error) {
         signal?.throwIfAborted();
         abortFailed.add(row.id);

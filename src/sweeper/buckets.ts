@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../policies/policy.js";
+import { STAGING_PREFIX } from "../policies/staging-key.js";
 import { locationOf } from "../storage/from-config.js";
 
 /** Where the orphan job looks: one storage location, and the key prefixes Stowage writes there. */
@@ -28,7 +29,7 @@ export function staticPrefix(keyTemplate: string): string {
  * so an object is never judged against the wrong logical bucket. Objects of a policy that was
  * removed from the config are no longer scanned (left alone, never deleted by mistake).
  */
-export function scanTargets(config: Pick<Config, "storage" | "buckets">, policies: Iterable<Policy>): ScanTarget[] {
+export function scanTargets(config: Pick<Config, "storage" | "buckets"> & { stagingBucket?: string }, policies: Iterable<Policy>): ScanTarget[] {
   const locations = new Map<string, { buckets: string[]; prefixes: Set<string> }>();
   for (const logical of Object.keys(config.buckets)) {
     const location = locationOf(config, logical);
@@ -39,6 +40,8 @@ export function scanTargets(config: Pick<Config, "storage" | "buckets">, policie
   for (const policy of policies) {
     locations.get(locationOf(config, policy.bucket))?.prefixes.add(staticPrefix(policy.keyTemplate));
   }
+  // Staging objects no row names any more (a database restored from an older backup, say).
+  if (config.stagingBucket !== undefined) locations.get(locationOf(config, config.stagingBucket))?.prefixes.add(STAGING_PREFIX);
   return [...locations.values()]
     .filter((entry) => entry.prefixes.size > 0)
     .map((entry) => ({ buckets: entry.buckets, prefixes: minimalPrefixes([...entry.prefixes]) }));

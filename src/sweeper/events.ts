@@ -3,15 +3,26 @@ import type { StorageDriver } from "../storage/driver.js";
 import type { SweeperStore } from "../store/sweeper-store.js";
 
 /** The sweeper's jobs, in the order `sweep` runs them. */
-export const SWEEP_JOBS = ["abandoned", "unattached", "retention", "missing", "orphans"] as const;
+export const SWEEP_JOBS = ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans"] as const;
 export type SweepJob = (typeof SWEEP_JOBS)[number];
 
 /**
  * What happened to one item: an upload row moved to `expired` (its object deleted with it), an
- * orphan object `deleted`, their dry-run forms, `kept` (a missing object under retention: the
- * row stays for an operator to restore), or `failed` (nothing changed).
+ * orphan or staging object `deleted`, a reservation `released`, their dry-run forms, `kept` (a
+ * missing object under retention: the row stays for an operator to restore), `failed` (nothing
+ * changed), or `skipped` (an entry the job cannot handle, such as an object whose name is no
+ * valid key: left alone, `error` says why).
  */
-export type SweepAction = "expired" | "deleted" | "would-expire" | "would-delete" | "kept" | "failed";
+export type SweepAction =
+  | "expired"
+  | "deleted"
+  | "released"
+  | "would-expire"
+  | "would-delete"
+  | "would-release"
+  | "kept"
+  | "failed"
+  | "skipped";
 
 /** One progress event per item a job handles. */
 export interface SweepEvent {

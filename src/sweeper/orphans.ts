@@ -33,6 +33,12 @@ export async function* orphans(options: OrphanOptions): AsyncGenerator<SweepEven
       for await (const object of driver.list({ bucket: listed, prefix, ...(signal === undefined ? {} : { signal }) })) {
         // Left by `stowage storage init` when killed mid-probe; never an upload.
         if (object.key.startsWith(PROBE_PREFIX)) continue;
+        if (object.invalidKey !== undefined) {
+          // The driver can neither look it up nor delete it: said once per run, and the sweep goes on.
+          const error = `not a valid object key (${object.invalidKey}): left in place; rename or remove it`;
+          yield { job: "orphans", action: "skipped", bucket: listed, key: object.key, bytes: 0, error };
+          continue;
+        }
         if (object.lastModified.getTime() >= cutoff) continue;
         batch.push(object);
         if (batch.length >= size) {

@@ -8,6 +8,8 @@ import { SWEEP_JOBS, type SweepAction, type SweepEvent, type SweepJob } from "./
 import { missing } from "./missing.js";
 import { messageOf } from "./objects.js";
 import { orphans } from "./orphans.js";
+import { reservations } from "./reservations.js";
+import { staging } from "./staging.js";
 import { retention, unattached } from "./unattached-and-retention.js";
 
 export interface SweepOptions {
@@ -90,10 +92,12 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     dryRun: options.dryRun ?? false,
   };
   const generators: Record<SweepJob, () => AsyncGenerator<SweepEvent>> = {
+    reservations: () => reservations(common),
     abandoned: () => abandoned({ ...common, graceSeconds: options.abandonedGraceSeconds }),
     unattached: () => unattached(common),
     retention: () => retention(common),
     missing: () => missing({ ...common, perRun: options.missingPerRun }),
+    staging: () => staging(common),
     orphans: () => orphans({ ...common, targets: options.targets, graceSeconds: options.orphanGraceSeconds }),
   };
   const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0 }])) as Record<SweepJob, JobReport>;

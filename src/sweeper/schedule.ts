@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
+import type { Metrics } from "../metrics/registry.js";
+import { recordSweep } from "../metrics/sweep-metrics.js";
 import type { StorageDriver } from "../storage/driver.js";
 import type { MetadataStore } from "../store/store.js";
 import type { SweepEvent } from "./events.js";
@@ -62,14 +64,25 @@ export function scheduleSweeps(options: {
   };
 }
 
-/** The sweeper of `stowage serve`: every `STOWAGE_SWEEP_INTERVAL_SECONDS` (0 turns it off). */
-export function sweepOnSchedule(config: Config, runtime: { store: MetadataStore; driver: StorageDriver }, logger: Logger): SweepSchedule {
+/** The sweeper of `stowage serve`: every `STOWAGE_SWEEP_INTERVAL_SECONDS` (0 turns it off); each run counted in `runtime.metrics`. */
+export function sweepOnSchedule(
+  config: Config,
+  runtime: { store: MetadataStore; driver: StorageDriver; metrics?: Metrics | undefined; removeStaleTemp?: () => Promise<number> },
+  logger: Logger,
+): SweepSchedule {
   const settings = sweepSettings(config);
   return scheduleSweeps({
     intervalSeconds: config.sweep.intervalSeconds,
     logger,
-    run: (signal) =>
-      sweep({ ...settings, store: runtime.store.sweeper, driver: runtime.driver, signal, onEvent: (event) => logNotable(logger, event) }),
+    run: async (signal) => {
+      const onEvent = (event: SweepEvent) => logNotable(logger, event);
+      // A process killed mid-upload left its temp file; a restart soon after keeps it (it may
+      // be young), so every scheduled run looks again.
+      await runtime.removeStaleTemp?.().catch((error: unknown) => logger.warn({ err: error }, "stale temp files not removed"));
+      const report = await sweep({ ...settings, store: runtime.store.sweeper, driver: runtime.driver, signal, onEvent });
+      if (runtime.metrics !== undefined) recordSweep(runtime.metrics, report);
+      return report;
+    },
   });
 }
 

@@ -1,8 +1,10 @@
 import { StowageError } from "../errors.js";
 import type { Policy } from "../policies/policy.js";
-import type { CompletedPart, PresignedRequest, StorageDriver } from "../storage/driver.js";
+import type { SignedPart, UploadPartsAnswer } from "../api/presign.js";
+import type { CompletedPart, StorageDriver } from "../storage/driver.js";
 import type { UploadRecord } from "../store/records.js";
 import { partLength, type PartPlan, planParts } from "./part-plan.js";
+import { stagingOf } from "./staging.js";
 
 /** Default size from which uploads go in parts. */
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
@@ -10,10 +12,6 @@ export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 export const FIRST_BATCH = 20;
 /** At most this many part URLs per request. */
 export const MAX_BATCH = 100;
-
-export interface SignedPart extends PresignedRequest {
-  partNumber: number;
-}
 
 type MultipartDriver = Required<Pick<StorageDriver, "createMultipart" | "presignPart" | "completeMultipart" | "abortMultipart">>;
 
@@ -29,11 +27,21 @@ export class MultipartUploads {
     this.#driver = driver;
   }
 
-  /** The part plan for an upload, or undefined when it goes in one PUT. */
+  /**
+   * The part plan for an upload, or undefined when it goes in one PUT. On a store without
+   * conditional writes every upload goes in parts, whatever its size: a single PUT URL could be
+   * used again after confirm, while part URLs die with the completed multipart upload.
+   */
   planFor(policy: Policy, size: number): PartPlan | undefined {
-    if (!this.#supported()) return undefined;
-    if (size < (policy.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD)) return undefined;
+    const threshold = this.thresholdFor(policy);
+    if (threshold === undefined || size < threshold) return undefined;
     return planParts(size);
+  }
+
+  /** The size from which uploads of this policy go in parts; undefined: never (no multipart here). */
+  thresholdFor(policy: Policy): number | undefined {
+    if (!this.#supported()) return undefined;
+    return this.#driver.capabilities.has("conditional-write") ? (policy.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD) : 0;
   }
 
   start(ref: { bucket: string; key: string; contentType: string; cacheControl: string }): Promise<{ uploadId: string }> {
@@ -43,27 +51,36 @@ export class MultipartUploads {
   async signParts(upload: UploadRecord, partNumbers: readonly number[], expiresInSeconds: number): Promise<SignedPart[]> {
     const multipart = this.#multipartOf(upload);
     if (partNumbers.length > MAX_BATCH) {
-      throw new StowageError("INVALID_REQUEST", `Ask for at most ${MAX_BATCH} parts at a time.`, { details: { field: "body.partNumbers" } });
+      throw new StowageError("INVALID_REQUEST", `Ask for at most ${MAX_BATCH} parts at a time.`, { details: { field: "partNumbers" } });
     }
     const driver = this.#required();
     return Promise.all(
       [...new Set(partNumbers)].map(async (partNumber) => {
         if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > multipart.partCount) {
           throw new StowageError("INVALID_REQUEST", `Part ${partNumber} is outside 1..${multipart.partCount}.`, {
-            details: { field: "body.partNumbers" },
+            details: { field: "partNumbers" },
           });
         }
         const signed = await driver.presignPart({
-          bucket: upload.bucket,
-          key: upload.key,
+          ...stagingOf(upload),
           uploadId: multipart.uploadId,
           partNumber,
           contentLength: partLength(upload.declaredSize, multipart, partNumber),
           expiresInSeconds,
         });
-        return { partNumber, ...signed };
+        return { partNumber, url: signed.url, method: "PUT" as const, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() };
       }),
     );
+  }
+
+  /** The parts the store holds so far, with the plan a client cuts the file by. */
+  async listParts(upload: UploadRecord): Promise<UploadPartsAnswer> {
+    const multipart = this.#multipartOf(upload);
+    const driver = this.#driver;
+    if (driver.listParts === undefined) throw new StowageError("INTERNAL", `The ${driver.name} driver cannot list parts.`);
+    const stored = await driver.listParts({ ...stagingOf(upload), uploadId: multipart.uploadId });
+    const parts = stored.filter((p) => p.partNumber <= multipart.partCount);
+    return { partSize: multipart.partSize, partCount: multipart.partCount, parts };
   }
 
   /** Assembles the parts; completing an already completed upload is harmless. */
@@ -72,15 +89,16 @@ export class MultipartUploads {
     const numbers = parts.map((p) => p.partNumber);
     if (numbers.length !== multipart.partCount || numbers.some((n, i) => n !== i + 1)) {
       throw new StowageError("INVALID_REQUEST", `List all ${multipart.partCount} parts, in order, each once.`, {
-        details: { field: "body.parts", partCount: multipart.partCount },
+        details: { field: "parts", partCount: multipart.partCount },
       });
     }
+    const staging = stagingOf(upload);
     try {
-      await this.#required().completeMultipart({ bucket: upload.bucket, key: upload.key, uploadId: multipart.uploadId, parts });
+      await this.#required().completeMultipart({ ...staging, uploadId: multipart.uploadId, parts });
     } catch (error) {
       // A retried complete finds its object already there (local) or the upload gone (S3).
       const code = (error as { code?: string }).code;
-      if ((code === "OBJECT_EXISTS" || code === "UPLOAD_GONE") && (await this.#driver.stat(upload)) !== undefined) return;
+      if ((code === "OBJECT_EXISTS" || code === "UPLOAD_GONE") && (await this.#driver.stat(staging)) !== undefined) return;
       throw error;
     }
   }
@@ -88,7 +106,7 @@ export class MultipartUploads {
   /** Drops an unfinished multipart upload's parts (best effort: the sweeper retries). */
   async abort(upload: UploadRecord): Promise<void> {
     if (upload.multipart === undefined || !this.#supported()) return;
-    await this.#required().abortMultipart({ bucket: upload.bucket, key: upload.key, uploadId: upload.multipart.uploadId });
+    await this.#required().abortMultipart({ ...stagingOf(upload), uploadId: upload.multipart.uploadId });
   }
 
   #multipartOf(upload: UploadRecord): NonNullable<UploadRecord["multipart"]> {

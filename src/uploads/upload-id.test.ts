@@ -10,4 +10,10 @@ describe("newUploadId", () => {
     const millis = ids.map((id) => id.slice(0, 13));
     assert.deepEqual([...millis].sort(), millis);
   });
+
+  it("orders ids of one millisecond by creation too (the uploads list is newest first by id)", () => {
+    const ids = Array.from({ length: 2000 }, () => newUploadId());
+    assert.ok(new Set(ids.map((id) => id.slice(0, 13))).size < ids.length, "some ids share a millisecond");
+    assert.deepEqual([...ids].sort(), ids);
+  });
 });

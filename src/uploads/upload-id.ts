@@ -15,12 +15,28 @@ function randomBytes16(): Uint8Array {
   return Uint8Array.prototype.slice.call(pool, offset - 16, offset);
 }
 
+// uuid keeps ids of one millisecond in order with a counter only when called without options;
+// given an `rng` it draws that counter at random. So the counter is kept here, as uuid does.
+const last = { msecs: -Infinity, seq: 0 };
+
 /**
- * A new upload id: a UUIDv7, ordered by its millisecond so primary-key inserts land at the end
- * of the index (ids of one millisecond are in random order among themselves).
+ * A new upload id: a UUIDv7, in creation order (its millisecond, then a counter seeded at random
+ * each millisecond, RFC 9562 method 2), so primary-key inserts land at the end of the index and
+ * listing by id is newest first even for ids of one millisecond.
  * uuid draws its randomness through WebCrypto's getRandomValues per id (~4 % of a presign under
  * load); here it comes from a pooled `randomFillSync`, as Node's own `randomUUID` does.
  */
 export function newUploadId(): string {
-  return v7({ rng: randomBytes16 });
+  const random = randomBytes16();
+  const now = Date.now();
+  if (now > last.msecs) {
+    last.msecs = now;
+    // 31 random bits, as uuid seeds it: room to count up within the millisecond.
+    last.seq = (((random[6] ?? 0) & 0x7f) << 24) | ((random[7] ?? 0) << 16) | ((random[8] ?? 0) << 8) | (random[9] ?? 0);
+  } else {
+    last.seq = (last.seq + 1) | 0;
+    // The counter ran out (or the clock went back): borrow the next millisecond.
+    if (last.seq === 0) last.msecs++;
+  }
+  return v7({ random, msecs: last.msecs, seq: last.seq });
 }

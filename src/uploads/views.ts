@@ -1,23 +1,8 @@
+import type { Upload } from "../api/uploads.js";
 import type { UploadRecord } from "../store/records.js";
 
-/** An upload as the API shows it to its owner. */
-export interface UploadView {
-  id: string;
-  ownerType: string;
-  ownerId?: string;
-  key: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  status: UploadRecord["status"];
-  createdAt: string;
-  expiresAt: string;
-  confirmedAt?: string;
-  rejection?: { code: string; reason: string };
-  parent?: { type: string; id: string };
-  attachedAt?: string;
-  retainUntil?: string;
-}
+/** An upload as the API shows it to its owner (`src/api/uploads.ts`). */
+export type UploadView = Upload;
 
 export function toView(upload: UploadRecord): UploadView {
   const view: UploadView = {

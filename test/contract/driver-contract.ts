@@ -104,6 +104,45 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       await driver.delete({ bucket, key: key("gone") });
     });
 
+    it("copies an object with the type and cache-control given, leaving the source as it was", async () => {
+      const body = Buffer.from("to be promoted");
+      const source = await put(key("copy/source"), body, "text/plain");
+      const copied = await driver.copy({
+        from: { bucket, key: key("copy/source") },
+        to: { bucket, key: key("copy/target") },
+        size: body.length,
+        contentType: "application/pdf",
+        cacheControl: "public, max-age=5",
+        ifMatch: source.etag,
+      });
+      assert.equal(copied.size, body.length);
+      assert.equal(copied.contentType, "application/pdf");
+      assert.deepEqual(Buffer.from(await driver.readHead({ bucket, key: key("copy/target"), length: 100 })), body);
+      assert.equal((await driver.stat({ bucket, key: key("copy/source") }))?.contentType, "text/plain");
+      // Copying onto its own earlier copy (a retried confirm) is harmless.
+      await driver.copy({ from: { bucket, key: key("copy/source") }, to: { bucket, key: key("copy/target") }, size: body.length, contentType: "application/pdf", cacheControl: "public, max-age=5" });
+    });
+
+    it("refuses to copy a source whose ETag changed since it was checked (UPLOAD_CHANGED)", async () => {
+      await put(key("copy/changed"), Buffer.from("first"));
+      await assert.rejects(
+        driver.copy({ from: { bucket, key: key("copy/changed") }, to: { bucket, key: key("copy/changed-target") }, size: 5, contentType: "text/plain", cacheControl: CACHE, ifMatch: "\"not-its-etag\"" }),
+        (error) => isStowageError(error) && error.code === "UPLOAD_CHANGED",
+      );
+      assert.equal(await driver.stat({ bucket, key: key("copy/changed-target") }), undefined);
+    });
+
+    it("seals a key: whatever was there becomes empty, and a presigned conditional PUT to it then fails", async () => {
+      const signed = await driver.presignPut({ bucket, key: key("sealed"), contentType: "text/plain", contentLength: 5, cacheControl: CACHE, expiresInSeconds: 60 });
+      await driver.seal({ bucket, key: key("sealed") });
+      assert.equal((await driver.stat({ bucket, key: key("sealed") }))?.size, 0);
+      const res = await putPresigned(signed, Buffer.from("hello"));
+      assert.equal(res.status, 412, res.body.toString());
+      await put(key("sealed-full"), Buffer.from("bytes"));
+      await driver.seal({ bucket, key: key("sealed-full") });
+      assert.equal((await driver.stat({ bucket, key: key("sealed-full") }))?.size, 0);
+    });
+
     it("lists the objects under a prefix, and only those", async () => {
       await put(key("list/one"), Buffer.from("1"));
       await put(key("list/sub/two"), Buffer.from("22"));

@@ -5,13 +5,19 @@ import { join } from "node:path";
 export const ROOT = new URL("../..", import.meta.url).pathname;
 
 /**
- * The real `stowage` command (`src/main.ts` through tsx, as `npm run stowage` runs it), in the
- * data directory when `env` names one. Only PATH and HOME are inherited: every setting is explicit.
+ * The real `stowage` command (`src/main.ts` through tsx, as `npm run stowage` runs it), in `cwd`,
+ * by default the data directory when `env` names one. Only PATH and HOME are inherited: every
+ * setting is explicit.
  */
-export function spawnStowage(args: string[], env: Record<string, string>, stdio: StdioOptions = ["ignore", "pipe", "pipe"]): ChildProcess {
+export function spawnStowage(
+  args: string[],
+  env: Record<string, string>,
+  stdio: StdioOptions = ["ignore", "pipe", "pipe"],
+  cwd = env.STOWAGE_DATA_DIR ?? ROOT,
+): ChildProcess {
   // tsx resolved here, since the child runs in the data directory, outside the project.
   return spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), ...args], {
-    cwd: env.STOWAGE_DATA_DIR ?? ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio,
   });
@@ -23,9 +29,9 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs `stowage ARGS` to completion; its exit code and output. */
-export async function runStowage(args: string[], env: Record<string, string>): Promise<CommandResult> {
-  const child = spawnStowage(args, env);
+/** Runs `stowage ARGS` to completion (in `cwd`, as for {@link spawnStowage}); its exit code and output. */
+export async function runStowage(args: string[], env: Record<string, string>, cwd?: string): Promise<CommandResult> {
+  const child = spawnStowage(args, env, undefined, cwd);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (c: Buffer) => (stdout += c));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { mintToken } from "../../src/auth/jwt.js";
 import { type Env, loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { SERVE_SECRETS } from "../../src/config/secrets.js";
 import { createLogger } from "../../src/logger.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { type RawResponse, rawRequest } from "./http.js";
@@ -48,12 +49,13 @@ export async function startStowage(env: Env = {}): Promise<TestServer> {
       ...env,
     },
     dataDir,
+    SERVE_SECRETS,
   );
   const runtime = await createRuntime(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   });
-  await runtime.app.listen({ host: config.host, port: config.port });
+  await runtime.listen();
   const baseUrl = config.baseUrl;
   const tokens = new Map<string, string>();
   const token: TestServer["token"] = async (user, options = {}) =>

@@ -126,7 +126,7 @@ describe("authentication and isolation", () => {
         size: PDF.length,
       },
     });
-    const { id, key: objectKey } = up.json();
+    const { id } = up.json();
     await putPresigned(up.json(), PDF);
 
     for (const [method, path] of [
@@ -149,7 +149,7 @@ describe("authentication and isolation", () => {
       "untouched",
     );
     assert.ok(
-      existsSync(join(server.dataDir, "storage", "objects", "private", objectKey)),
+      existsSync(join(server.dataDir, "storage", "objects", "private", "staging", id)),
       "object still there",
     );
     assert.equal(

@@ -65,7 +65,8 @@ describe("the stowage command", () => {
     const migrated = await run(["migrate"], env);
     assert.equal(migrated.code, 0, migrated.stderr);
     assert.match(migrated.stdout, /Migrated .*stowage\.db/);
-    const token = await run(["token", "--user", "alice", "--role", "admin"], env);
+    // `serve` has not run here yet: no secret of its own to mint with (test/integration/cli-secrets.test.ts).
+    const token = await run(["token", "--user", "alice", "--role", "admin"], { ...env, STOWAGE_JWT_SECRET: "j".repeat(32) });
     assert.equal(token.code, 0, token.stderr);
     const payload = JSON.parse(
       Buffer.from(token.stdout.trim().split(".")[1] ?? "", "base64url").toString(),

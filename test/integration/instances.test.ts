@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,7 +65,7 @@ describe("three stowage serve processes", () => {
 
   it("presigns on one, confirms on another, deletes on a third", async () => {
     const [one, two, three] = instances.map((i) => i.url) as [string, string, string];
-    const token = await mintToken({ secret: JWT_SECRET, subject: `hopper-${Date.now()}`, expiresInSeconds: 600 });
+    const token = await mintToken({ secret: JWT_SECRET, subject: `hopper-${randomUUID()}`, expiresInSeconds: 600 });
     const call = (base: string, method: string, path: string, body?: unknown) =>
       rawRequest(`${base}${path}`, {
         method,

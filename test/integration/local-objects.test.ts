@@ -38,6 +38,8 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
   after(async () => server.close());
 
   const objectFile = (key: string) => join(server.dataDir, "storage", "objects", "private", key);
+  /** The key an upload URL writes to: its staging key, never the key it is served from. */
+  const urlKey = (up: Presigned) => `staging/${up.id}`;
   const tmpFiles = () => readdirSync(join(server.dataDir, "storage", "tmp"));
   const newUpload = async (size = PDF.length): Promise<Presigned> =>
     (await presign(server, "uploader", { contentType: "application/pdf", size })).json();
@@ -47,7 +49,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     const res = await putPresigned(up, PDF, { "Content-Type": "text/html" });
     assert.equal(res.status, 403);
     assert.equal(res.json().error.code, "SIGNATURE_MISMATCH");
-    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
   });
 
   it("refuses a missing Content-Length (chunked body) with 411", async () => {
@@ -63,7 +65,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
       ),
     );
     assert.match(answer, /^HTTP\/1\.1 411 /);
-    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
   });
 
   it("refuses a longer Content-Length than signed with 403", async () => {
@@ -71,7 +73,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     const longer = Buffer.concat([PDF, Buffer.from("extra")]);
     const res = await putPresigned(up, longer, { "Content-Length": String(longer.length) });
     assert.equal(res.status, 403);
-    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
   });
 
   it("never stores more than the signed length when the body runs over", async () => {
@@ -87,7 +89,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     await settled(tmpFiles);
     // Node's parser reads exactly Content-Length bytes as the body and treats the rest as a
     // (malformed) next request, which aborts the connection: either outcome stores no extra byte.
-    const stat = await server.runtime.driver.stat({ bucket: "private", key: up.key });
+    const stat = await server.runtime.driver.stat({ bucket: "private", key: urlKey(up) });
     assert.ok(stat === undefined || stat.size === PDF.length, `stored ${stat?.size} bytes`);
     assert.deepEqual(tmpFiles(), []);
   });
@@ -107,7 +109,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
       socket.on("close", () => resolve());
     });
     await settled(tmpFiles);
-    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
     assert.deepEqual(tmpFiles(), []);
   });
 
@@ -121,7 +123,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     assert.equal((await putPresigned({ ...up, url: later }, PDF)).status, 403);
     const unsigned = up.url.split("?")[0] ?? "";
     assert.equal((await putPresigned({ ...up, url: unsigned }, PDF)).status, 403);
-    assert.equal(existsSync(objectFile(up.key)), false);
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
   });
 
   it("is single-use: a second PUT cannot replace the bytes", async () => {
@@ -133,7 +135,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     assert.equal(second.json().error.code, "OBJECT_EXISTS");
     const stored = await server.runtime.driver.readHead({
       bucket: "private",
-      key: up.key,
+      key: urlKey(up),
       length: PDF.length,
     });
     assert.deepEqual(Buffer.from(stored), PDF);
@@ -161,7 +163,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     await putPresigned(up, PDF);
     const signed = await server.runtime.driver.presignGet({
       bucket: "private",
-      key: up.key,
+      key: urlKey(up),
       expiresInSeconds: 60,
     });
     const res = await rawRequest(signed.url, { method: "HEAD" });

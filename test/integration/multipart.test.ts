@@ -60,6 +60,32 @@ for (const [name, backend] of backends) {
     };
     const slice = (partNumber: number, partSize: number) => body.subarray((partNumber - 1) * partSize, partNumber * partSize);
 
+    it("lists the parts already stored, so a client resumes by sending only the others", async () => {
+      const up = await start();
+      const listed = async (as = "vid") => server.api("GET", `/v1/uploads/${up.id}/parts`, { as });
+      assert.deepEqual((await listed()).json(), { partSize: 5 * MiB, partCount: 3, parts: [] });
+      const first = await putPresigned(up.multipart.parts[0], slice(1, up.multipart.partSize));
+      const third = await putPresigned(up.multipart.parts[2], slice(3, up.multipart.partSize));
+      const md5 = (n: number) => `"${createHash("md5").update(slice(n, up.multipart.partSize)).digest("hex")}"`;
+      assert.deepEqual((await listed()).json().parts, [
+        { partNumber: 1, etag: first.headers.etag, size: 5 * MiB },
+        { partNumber: 3, etag: third.headers.etag, size: 2 * MiB + 3 },
+      ]);
+      assert.equal(first.headers.etag, md5(1));
+      assert.equal((await listed("intruder")).status, 404, "another user's upload is not found");
+
+      // "After a reload": the missing part only, then complete with every ETag the listing gave.
+      await putPresigned(up.multipart.parts[1], slice(2, up.multipart.partSize));
+      type Listed = { partNumber: number; etag: string };
+      const parts = (await listed()).json().parts.map((p: Listed) => ({ partNumber: p.partNumber, etag: p.etag }));
+      assert.equal(parts.length, 3);
+      assert.equal((await server.api("POST", `/v1/uploads/${up.id}/complete`, { as: "vid", body: { parts } })).status, 200);
+      assert.equal((await confirm(server, "vid", up.id)).status, 200);
+      const settled = await listed();
+      assert.equal(settled.status, 409);
+      assert.equal(settled.json().error.code, "UPLOAD_NOT_PENDING");
+    });
+
     it("uploads in equal parts, re-signs on demand, completes and confirms", async () => {
       const up = await start();
       assert.equal(up.url, undefined);

@@ -33,6 +33,7 @@ describe("two instances on PostgreSQL + S3 + Redis", () => {
       STOWAGE_DEFAULT_QUOTA_BYTES: String(100 * SIZE),
       STOWAGE_DEFAULT_ORG_QUOTA_BYTES: String(3 * SIZE),
       STOWAGE_PRESIGN_RATE_LIMIT: "1000",
+      STOWAGE_MAX_PENDING_UPLOADS: "1000",
     };
     a = await startStowage(env);
     b = await startStowage(env);
@@ -46,30 +47,37 @@ describe("two instances on PostgreSQL + S3 + Redis", () => {
 
   const used = async (name: string) => (await a.api("GET", "/v1/quota", { as: name })).json().usedBytes as number;
 
-  it("200 concurrent confirms for a quota that fits 100: exactly 100 win, usage exact, losers' objects deleted", async () => {
+  it("200 concurrent presigns over two instances for a quota that fits 100: exactly 100 reserved, all of them confirm, usage exact", async () => {
     const racer = user("racer");
-    const uploads: Presigned[] = [];
-    for (let i = 0; i < 200; i += 20) {
-      uploads.push(...(await Promise.all(Array.from({ length: 20 }, () => presignAndPut(a, racer, pdf, { contentType: "application/pdf" })))));
-    }
     // A client retries a 503 (Retry-After) as it would in production: on an overloaded CI machine
     // a pool or store timeout must not look like a lost race. The quota assertions stay exact.
-    const confirmWithRetry = async (server: TestServer, id: string) => {
-      let res = await confirm(server, racer, id);
+    const withRetry = async (call: () => Promise<{ status: number }>) => {
+      let res = await call();
       for (let attempt = 0; attempt < 5 && res.status === 503; attempt++) {
         await new Promise((r) => setTimeout(r, 200));
-        res = await confirm(server, racer, id);
+        res = await call();
       }
       return res;
     };
-    const results = await Promise.all(uploads.map((u, i) => confirmWithRetry(i % 2 === 0 ? a : b, u.id)));
+    const body = { ownerType: "document", filename: "x.pdf", contentType: "application/pdf", size: SIZE };
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => withRetry(() => (i % 2 === 0 ? a : b).api("POST", "/v1/uploads", { as: racer, body }))),
+    );
     const statuses = results.map((r) => r.status);
-    assert.deepEqual(new Set(statuses), new Set([200, 413]), `statuses: ${[...new Set(statuses)]}`);
-    assert.equal(statuses.filter((s) => s === 200).length, 100);
-    assert.equal(statuses.filter((s) => s === 413).length, 100);
-    assert.equal(await used(racer), 100 * SIZE);
-    const stats = await Promise.all(uploads.map((u) => a.runtime.driver.stat({ bucket: "private", key: u.key })));
-    stats.forEach((stat, i) => assert.equal(stat !== undefined, statuses[i] === 200, `object ${i}`));
+    assert.deepEqual(new Set(statuses), new Set([201, 413]), `statuses: ${[...new Set(statuses)]}`);
+    assert.equal(statuses.filter((s) => s === 201).length, 100);
+    const quota = (await a.api("GET", "/v1/quota", { as: racer })).json();
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [0, 100 * SIZE, 100]);
+    const won = results.filter((r) => r.status === 201).map((r) => (r as Awaited<ReturnType<TestServer["api"]>>).json<Presigned>());
+    for (let i = 0; i < won.length; i += 20) {
+      await Promise.all(won.slice(i, i + 20).map((up) => putPresigned(up, pdf)));
+    }
+    const confirms = await Promise.all(won.map((up, i) => withRetry(() => confirm(i % 2 === 0 ? b : a, racer, up.id))));
+    assert.deepEqual(new Set(confirms.map((r) => r.status)), new Set([200]), "a reserved upload always fits");
+    const settled = (await b.api("GET", "/v1/quota", { as: racer })).json();
+    assert.deepEqual([settled.usedBytes, settled.reservedBytes, settled.pendingUploads], [100 * SIZE, 0, 0]);
+    const stats = await Promise.all(won.map((u) => a.runtime.driver.stat({ bucket: "private", key: u.key })));
+    assert.ok(stats.every((stat) => stat?.size === SIZE), "every confirmed upload promoted to its key");
   });
 
   it("charges once when both instances confirm the same upload at the same time", async () => {
@@ -100,20 +108,29 @@ describe("two instances on PostgreSQL + S3 + Redis", () => {
       .setSubject(member)
       .setExpirationTime("10m")
       .sign(new TextEncoder().encode(JWT_SECRET));
-    const up = async () => {
-      const res = await a.api("POST", "/v1/uploads", {
+    const presignOne = () =>
+      a.api("POST", "/v1/uploads", {
         token: withOrg,
         body: { ownerType: "document", filename: "x.pdf", contentType: "application/pdf", size: SIZE },
       });
-      await putPresigned(res.json(), pdf);
-      return res.json().id as string;
-    };
-    const ids = [await up(), await up(), await up(), await up()];
+    const answers = [await presignOne(), await presignOne(), await presignOne(), await presignOne()];
+    assert.deepEqual(answers.map((r) => r.status), [201, 201, 201, 413], "the org's room is reserved for three");
+    assert.equal(answers[3]?.json().error.code, "QUOTA_EXCEEDED");
+    const ids = answers.slice(0, 3).map((r) => r.json().id as string);
     const statuses = [];
-    for (const id of ids) statuses.push((await b.api("POST", `/v1/uploads/${id}/confirm`, { token: withOrg })).status);
-    assert.deepEqual(statuses, [200, 200, 200, 413], "the org fits three");
+    for (const [i, id] of ids.entries()) {
+      await putPresigned((answers[i] as (typeof answers)[number]).json(), pdf);
+      statuses.push((await b.api("POST", `/v1/uploads/${id}/confirm`, { token: withOrg })).status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200]);
     const quota = (await a.api("GET", "/v1/quota", { token: withOrg })).json();
-    assert.deepEqual(quota, { usedBytes: 3 * SIZE, limitBytes: 100 * SIZE, org: { id: org, usedBytes: 3 * SIZE, limitBytes: 3 * SIZE } });
+    assert.deepEqual(quota, {
+      usedBytes: 3 * SIZE,
+      reservedBytes: 0,
+      limitBytes: 100 * SIZE,
+      pendingUploads: 0,
+      org: { id: org, usedBytes: 3 * SIZE, reservedBytes: 0, limitBytes: 3 * SIZE },
+    });
     assert.equal((await b.api("DELETE", `/v1/uploads/${ids[0]}`, { token: withOrg })).status, 204);
     const after = (await a.api("GET", "/v1/quota", { token: withOrg })).json();
     assert.equal(after.usedBytes, 2 * SIZE);

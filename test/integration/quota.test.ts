@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PDF } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presign, presignAndPut } from "../helpers/flow.js";
+import { putPresigned } from "../helpers/http.js";
 import { DATABASES, type TestDatabase } from "../helpers/databases.js";
 import { startStowage, type TestServer } from "../helpers/server.js";
 
@@ -25,15 +26,12 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
   const used = async (user: string) =>
     (await server.api("GET", "/v1/quota", { as: user })).json().usedBytes as number;
 
-  it("lets exactly the confirms that fit win a race for the last bytes", async () => {
-    // 12 uploads of 300 bytes race for 1000 bytes: exactly 3 fit.
-    const uploads: Presigned[] = [];
-    for (let i = 0; i < 12; i++)
-      uploads.push(
-        await presignAndPut(server, "racer", pdfOf(300), { contentType: "application/pdf" }),
-      );
-    const results = await Promise.all(uploads.map((u) => confirm(server, "racer", u.id)));
-    const won = results.filter((r) => r.status === 200);
+  it("reserves at presign: of 12 presigns racing for 1000 bytes exactly 3 win, and all of them confirm", async () => {
+    // 12 uploads of 300 bytes race for 1000 bytes: exactly 3 fit, decided before any byte moves.
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => presign(server, "racer", { contentType: "application/pdf", size: 300 })),
+    );
+    const won = results.filter((r) => r.status === 201);
     const lost = results.filter((r) => r.status === 413);
     assert.equal(won.length, 3);
     assert.equal(lost.length, 9);
@@ -42,14 +40,18 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
       assert.equal(code, "QUOTA_EXCEEDED");
       assert.equal(details.limitBytes, LIMIT);
       assert.equal(details.rejectedBytes, 300);
-      assert.ok(details.usedBytes + 300 > LIMIT);
+      assert.equal(details.usedBytes + details.reservedBytes, 900);
     }
-    assert.equal(await used("racer"), 900, "usedBytes exact");
-    for (const [i, res] of results.entries()) {
-      const upload = uploads[i] as Presigned;
-      const onDisk = existsSync(join(server.dataDir, "storage", "objects", "private", upload.key));
-      assert.equal(onDisk, res.status === 200, "refused objects are deleted, accepted ones kept");
+    const quota = (await server.api("GET", "/v1/quota", { as: "racer" })).json();
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [0, 900, 3]);
+    for (const res of won) {
+      const up = res.json<Presigned>();
+      assert.equal((await putPresigned(up, pdfOf(300))).status, 200);
+      assert.equal((await confirm(server, "racer", up.id)).status, 200, "a reserved upload always fits at confirm");
+      assert.equal(existsSync(join(server.dataDir, "storage", "objects", "private", up.key)), true);
     }
+    const after = (await server.api("GET", "/v1/quota", { as: "racer" })).json();
+    assert.deepEqual([after.usedBytes, after.reservedBytes, after.pendingUploads], [900, 0, 0], "usage exact");
   });
 
   it("charges once when the same upload is confirmed many times at once", async () => {
@@ -72,6 +74,7 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
     assert.equal(res.status, 413);
     assert.deepEqual(res.json().error.details, {
       usedBytes: 800,
+      reservedBytes: 0,
       limitBytes: LIMIT,
       rejectedBytes: 300,
     });
@@ -83,13 +86,18 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
     const big = await presignAndPut(server, "roomy", pdfOf(2000), { contentType: "application/pdf" });
     assert.equal((await confirm(server, "roomy", big.id)).status, 200);
     assert.equal(await used("roomy"), 2000);
-    // A limit lowered between presign and confirm: the confirm is refused and charges nothing.
-    const late = await presignAndPut(server, "shrunk", pdfOf(800), { contentType: "application/pdf" });
+    // A limit of its own below the default: refused at presign, nothing reserved.
     await database.exec(server, "insert into quotas (subject, used_bytes, limit_bytes, updated_at) values ('user:shrunk', 0, 500, 0)");
-    const res = await confirm(server, "shrunk", late.id);
+    const res = await presign(server, "shrunk", { contentType: "application/pdf", size: 800 });
     assert.equal(res.status, 413);
     assert.equal(res.json().error.code, "QUOTA_EXCEEDED");
-    assert.equal(await used("shrunk"), 0);
+    const quota = (await server.api("GET", "/v1/quota", { as: "shrunk" })).json();
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.limitBytes], [0, 0, 500]);
+    // A limit lowered after presign: the reservation was granted, and stands at confirm.
+    const granted = await presignAndPut(server, "lowered", pdfOf(800), { contentType: "application/pdf" });
+    await database.exec(server, "update quotas set limit_bytes = 500 where subject = 'user:lowered'");
+    assert.equal((await confirm(server, "lowered", granted.id)).status, 200);
+    assert.equal(await used("lowered"), 800);
   });
 
   it("gives bytes back on delete, once, and never below zero", async () => {
@@ -109,7 +117,7 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
     assert.equal(await used("giver"), 0);
   });
 
-  it("deleting a pending upload gives nothing back", async () => {
+  it("deleting a pending upload gives back its reservation, and no usage", async () => {
     const c = await presignAndPut(server, "pend", pdfOf(300), { contentType: "application/pdf" });
     await confirm(server, "pend", c.id);
     const p = await presign(server, "pend", { contentType: "application/pdf", size: 300 });
@@ -117,6 +125,7 @@ for (const [name, makeDatabase] of DATABASES) describe(`quotas on ${name}`, () =
       (await server.api("DELETE", `/v1/uploads/${p.json().id}`, { as: "pend" })).status,
       204,
     );
-    assert.equal(await used("pend"), 300);
+    const quota = (await server.api("GET", "/v1/quota", { as: "pend" })).json();
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [300, 0, 0]);
   });
 });

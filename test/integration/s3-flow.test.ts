@@ -1,42 +1,12 @@
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket, connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../../src/errors.js";
 import { PDF, PNG } from "../helpers/fixtures.js";
 import { confirm, presign, presignAndPut } from "../helpers/flow.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
+import { relay } from "../helpers/relay.js";
 import { s3Env, tempBucket } from "../helpers/s3.js";
 import { freePort, startStowage, type TestServer } from "../helpers/server.js";
-
-/** A TCP relay in front of the S3 server that a test can cut and restore: an outage on demand. */
-async function relay(target: URL, port: number): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void> }> {
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port), target.hostname);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const drop = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on("error", drop).on("close", drop);
-        upstream.on("error", drop).on("close", drop);
-      }).listen(port, "127.0.0.1", resolve);
-    });
-  await open();
-  return {
-    port,
-    async cut() {
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-      await new Promise<void>((resolve) => server?.close(() => resolve()));
-    },
-    restore: open,
-  };
-}
 
 describe("the upload flow on S3 (Ceph RGW)", () => {
   let server: TestServer;
@@ -58,6 +28,7 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
       STOWAGE_S3_BUCKET: media.name,
       STOWAGE_S3_COMPLIANCE_BUCKET: compliance.name,
       STOWAGE_PUBLIC_BASE_URL: "https://cdn.example.com",
+      STOWAGE_S3_POST_POLICY: "true",
     });
   });
   after(async () => {
@@ -73,13 +44,17 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
     const res = await presign(server, "alice", { contentType: "application/pdf", size: PDF.length, filename: "Über.pdf" });
     assert.equal(res.status, 201);
     const up = res.json();
-    assert.ok(up.url.startsWith(`http://127.0.0.1:${outage.port}/${media.name}/documents/alice/`), up.url);
+    // The URL names a staging key, never the key the upload will be served from.
+    assert.ok(up.url.startsWith(`http://127.0.0.1:${outage.port}/${media.name}/staging/${up.id}?`), up.url);
+    assert.match(up.key, /^documents\/alice\//);
     assert.match(up.url, /X-Amz-Signature=/);
     assert.equal(up.headers["If-None-Match"], "*");
     assert.equal((await putPresigned(up, PDF)).status, 200);
 
+    assert.equal(await stat("private", up.key), undefined, "nothing at the served key before confirm");
     const confirmed = await confirm(server, "alice", up.id);
     assert.equal(confirmed.status, 200, confirmed.body.toString());
+    assert.equal((await stat("private", up.key))?.contentType, "application/pdf", "promoted, with the server's type");
     const download = await rawRequest(confirmed.json().url);
     assert.equal(download.status, 200);
     assert.deepEqual(download.body, PDF);
@@ -95,7 +70,9 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
 
   it("puts signed PDFs into the compliance bucket", async () => {
     const up = await presignAndPut(server, "notary", PDF, { ownerType: "signed_pdf", contentType: "application/pdf" });
-    assert.ok(up.url.includes(`/${compliance.name}/signed-pdfs/`));
+    // Staged in the media bucket (the compliance bucket may lock what lands in it), promoted across.
+    assert.ok(up.url.includes(`/${media.name}/staging/${up.id}?`), up.url);
+    assert.match(up.key, /^signed-pdfs\//);
     assert.equal((await confirm(server, "notary", up.id)).status, 200);
     assert.equal((await stat("compliance", up.key))?.size, PDF.length);
   });
@@ -106,13 +83,13 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
     assert.equal((await putPresigned(up, PDF, { "Content-Type": "text/html" })).status, 403);
     const longer = Buffer.concat([PDF, Buffer.from("!")]);
     assert.equal((await putPresigned(up, longer, { "Content-Length": String(longer.length) })).status, 403);
-    assert.equal(await stat("private", up.key), undefined);
+    assert.equal(await stat("private", `staging/${up.id}`), undefined);
   });
 
   it("makes the bytes impossible to replace after confirm", async () => {
     const up = await presignAndPut(server, "carol", PDF, { contentType: "application/pdf" });
-    const before = await stat("private", up.key);
     assert.equal((await confirm(server, "carol", up.id)).status, 200);
+    const before = await stat("private", up.key);
     const evil = Buffer.from(PDF).fill(0x41, 20);
     assert.equal((await putPresigned(up, evil)).status, 412, "If-None-Match: * is signed");
     assert.equal((await putPresigned(up, evil, { "If-None-Match": null })).status, 403, "and cannot be left out");
@@ -135,6 +112,12 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
     const ok = await post(PDF);
     assert.ok(ok.status === 204 || ok.status === 200 || ok.status === 201, `status ${ok.status}: ${await ok.text()}`);
     assert.equal((await confirm(server, "poster", up.id)).status, 200);
+    // A form cannot be made conditional: submitted again, the store takes it, into the staging
+    // key. What is served is the promoted copy, which no form names (and why POST is opt-in).
+    const served = await server.runtime.driver.readHead({ bucket: "private", key: up.key, length: 1 << 20 });
+    const again = await post(Buffer.from(PDF).fill(0x41, 20));
+    assert.ok(again.status < 300, `status ${again.status}`);
+    assert.deepEqual(await server.runtime.driver.readHead({ bucket: "private", key: up.key, length: 1 << 20 }), served);
   });
 
   it("refuses and deletes a spoofed object at confirm", async () => {

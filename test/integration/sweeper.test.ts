@@ -57,16 +57,16 @@ for (const [name, make] of SWEEP_BACKENDS) describe(`the sweeper on ${name}`, ()
       const declared = 2 * PDF.length + 6 * MiB;
       assert.equal(dry.report.jobs.abandoned.bytes, declared);
       assert.equal((await statusOf(server, "abandoner", uploaded.id)).status, "pending", "a dry run changes no status");
-      assert.ok(await objectExists(server, "private", uploaded.key), "a dry run deletes nothing");
-      assert.ok(await multipartAlive(backend, mp.key, uploadId), "a dry run aborts nothing");
+      assert.ok(await objectExists(server, "private", `staging/${uploaded.id}`), "a dry run deletes nothing");
+      assert.ok(await multipartAlive(backend, `staging/${mp.id}`, uploadId), "a dry run aborts nothing");
 
       const real = await runSweep(server, { now, jobs: ["abandoned"] });
       assert.deepEqual(eventsFor(real.events, ours), expected.map((e) => e.replace("would-expire", "expired")));
       assert.deepEqual(real.report.jobs.abandoned, { counts: { expired: 3 }, bytes: declared, errors: 0 });
       assert.equal(real.events.find((e) => e.key === mp.key)?.multipartAborted, true);
       for (const id of [uploaded.id, neverSent.id, mp.id]) assert.equal((await statusOf(server, "abandoner", id)).status, "expired");
-      assert.equal(await objectExists(server, "private", uploaded.key), false);
-      assert.equal(await multipartAlive(backend, mp.key, uploadId), false, "the multipart upload is aborted");
+      assert.equal(await objectExists(server, "private", `staging/${uploaded.id}`), false);
+      assert.equal(await multipartAlive(backend, `staging/${mp.id}`, uploadId), false, "the multipart upload is aborted");
       assert.equal((await statusOf(server, "abandoner", kept.id)).status, "confirmed");
       assert.ok(await objectExists(server, "private", kept.key));
       // Confirming an expired upload is refused as gone.
@@ -92,6 +92,9 @@ for (const [name, make] of SWEEP_BACKENDS) describe(`the sweeper on ${name}`, ()
       const ghostAvatar = `avatars/ghost/${randomBytes(4).toString("hex")}.png`;
       await putRaw(server, "private", ghost, PDF);
       await putRaw(server, "public", ghostAvatar, PNG);
+      // A staging object no row names (a database restored from an older backup).
+      const ghostStaging = `staging/${randomBytes(16).toString("hex")}`;
+      await putRaw(server, "private", ghostStaging, PDF);
       // Not a prefix any policy writes: someone else's data in a shared bucket.
       await putRaw(server, "private", "other-app/data.bin", PDF);
 
@@ -100,20 +103,21 @@ for (const [name, make] of SWEEP_BACKENDS) describe(`the sweeper on ${name}`, ()
 
       const now = later(DAY + HOUR);
       const dry = await runSweep(server, { now, dryRun: true, jobs: ["orphans"] });
-      const doomed = [ghost, ghostAvatar, stale.key];
+      const doomed = [ghost, ghostAvatar, stale.key, ghostStaging];
       assert.deepEqual(dry.events.map((e) => e.key).sort(), [...doomed].sort());
       assert.ok(dry.events.every((e) => e.action === "would-delete"));
       for (const key of doomed) assert.ok(await objectExists(server, key.startsWith("avatars/") ? "public" : "private", key));
 
       const real = await runSweep(server, { now, jobs: ["orphans"] });
       assert.deepEqual(real.events.map((e) => `${e.action} ${e.key}`).sort(), doomed.map((k) => `deleted ${k}`).sort());
-      assert.equal(real.report.jobs.orphans.bytes, 2 * PDF.length + PNG.length);
+      assert.equal(real.report.jobs.orphans.bytes, 3 * PDF.length + PNG.length);
+      assert.equal(await objectExists(server, "private", ghostStaging), false);
       assert.equal(await objectExists(server, "private", ghost), false);
       assert.equal(await objectExists(server, "public", ghostAvatar), false);
       assert.equal(await objectExists(server, "private", stale.key), false);
       assert.ok(await objectExists(server, "private", live.key), "a confirmed upload's object is kept");
       assert.ok(await objectExists(server, "public", liveAvatar.key), "kept though listed through another logical bucket");
-      assert.ok(await objectExists(server, "private", pending.key), "a pending upload's object is kept");
+      assert.ok(await objectExists(server, "private", `staging/${pending.id}`), "a pending upload's object is kept");
       assert.ok(await objectExists(server, "compliance", record.key), "a retained record is kept whatever its status");
       assert.ok(await objectExists(server, "private", "other-app/data.bin"), "keys outside Stowage's prefixes are never touched");
     }));

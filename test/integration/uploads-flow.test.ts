@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ELF, EXE, PDF, PNG, png } from "../helpers/fixtures.js";
@@ -51,7 +51,9 @@ describe("upload flow over HTTP (SQLite + local disk)", () => {
     });
     assert.deepEqual((await server.api("GET", "/v1/quota", { as: "alice" })).json(), {
       usedBytes: PNG.length,
+      reservedBytes: 0,
       limitBytes: 100 * 1024 * 1024,
+      pendingUploads: 0,
     });
 
     const served = await rawRequest(`${server.baseUrl}/storage/public/${presigned.key}`);
@@ -193,8 +195,8 @@ describe("upload flow over HTTP (SQLite + local disk)", () => {
       body: "x",
       headers: { "content-type": "text/plain" },
     });
-    assert.equal(notJson.status, 400);
-    assert.equal(notJson.json().error.code, "INVALID_REQUEST");
+    assert.equal(notJson.status, 415);
+    assert.equal(notJson.json().error.code, "UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("refuses spoofed content at confirm and deletes the object", async () => {
@@ -211,7 +213,9 @@ describe("upload flow over HTTP (SQLite + local disk)", () => {
       assert.equal(
         existsSync(objectPath(up.key, ownerType === "avatar" ? "public" : "private")),
         false,
+        "never promoted to its key",
       );
+      assert.equal(statSync(objectPath(`staging/${up.id}`, "private")).size, 0, "the refused bytes are dropped, the URL's key sealed");
       const view = (await server.api("GET", `/v1/uploads/${up.id}`, { as: "mallory" })).json();
       assert.equal(view.status, "rejected");
       assert.equal(view.rejection.code, "CONTENT_TYPE_MISMATCH");

@@ -1,25 +1,12 @@
-import Type from "typebox";
+import { operations } from "../../api/operations.js";
 import { callerOf } from "../auth.js";
 import type { App, HttpDeps } from "../types.js";
-import { UploadId } from "./schemas.js";
 
-const Body = Type.Object(
-  {
-    uploadIds: Type.Array(UploadId, { minItems: 1, maxItems: 100 }),
-    parent: Type.Object(
-      {
-        type: Type.String({ pattern: "^[a-z][a-z0-9_]{0,63}$", description: "The application's record type, e.g. message." }),
-        id: Type.String({ minLength: 1, maxLength: 128 }),
-      },
-      { additionalProperties: false },
-    ),
-  },
-  { additionalProperties: false },
-);
+const { attachUploads } = operations;
 
 /** `POST /v1/uploads/attach`: link confirmed uploads to an application record, all or none. */
 export function registerAttachUploads(app: App, deps: HttpDeps): void {
-  app.post("/v1/uploads/attach", { schema: { body: Body } }, async (request) => ({
+  app.post(attachUploads.path, { schema: attachUploads.schema }, async (request) => ({
     items: await deps.service.attach(callerOf(request), request.body.uploadIds, request.body.parent),
   }));
 }

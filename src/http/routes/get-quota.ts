@@ -1,7 +1,10 @@
+import { operations } from "../../api/operations.js";
 import { callerOf } from "../auth.js";
 import type { App, HttpDeps } from "../types.js";
 
+const { getQuota } = operations;
+
 /** `GET /v1/quota`: the caller's used and allowed bytes. */
 export function registerGetQuota(app: App, deps: HttpDeps): void {
-  app.get("/v1/quota", (request) => deps.service.quota(callerOf(request)));
+  app.get(getQuota.path, { schema: getQuota.schema }, (request) => deps.service.quota(callerOf(request)));
 }

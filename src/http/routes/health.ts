@@ -1,10 +1,13 @@
+import { operations } from "../../api/operations.js";
 import type { App, HttpDeps } from "../types.js";
+
+const { health, ready } = operations;
 
 /** `GET /healthz` (the process is up) and `GET /readyz` (database and storage answer). */
 export function registerHealth(app: App, deps: HttpDeps): void {
-  app.get("/healthz", () => ({ status: "ok" }));
-  app.get("/readyz", async () => {
+  app.get(health.path, { schema: health.schema }, () => ({ status: "ok" as const }));
+  app.get(ready.path, { schema: ready.schema }, async () => {
     await deps.ready();
-    return { status: "ready" };
+    return { status: "ready" as const };
   });
 }

@@ -1,16 +1,20 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import rangeParser from "range-parser";
-import Type from "typebox";
+import { operations } from "../../api/operations.js";
 import { StowageError } from "../../errors.js";
+import { type ConnectionLimits, guardBody } from "../connection-limits.js";
 import type { LocalDriver } from "../../storage/local/local-driver.js";
 import type { App } from "../types.js";
 
-const Params = Type.Object({
-  bucket: Type.String({ maxLength: 63 }),
-  "*": Type.String({ maxLength: 1024 }),
-});
-const Query = Type.Record(Type.String(), Type.String());
+const { putObject, getObject } = operations;
 const DEFAULT_CACHE_CONTROL = "max-age=86400";
+/** The slowest average an upload to the local endpoint may keep (bytes per second). */
+export const MIN_UPLOAD_RATE = 1024;
+
+/** The request timeout, plus the time the body takes at MIN_UPLOAD_RATE (within what a timer holds). */
+function uploadDeadlineMs(limits: ConnectionLimits, contentLength: number): number {
+  return Math.min(limits.requestTimeoutMs + Math.ceil(contentLength / MIN_UPLOAD_RATE) * 1000, 2 ** 31 - 1);
+}
 
 /**
  * `PUT|GET|HEAD /storage/{bucket}/{key}`: the object endpoint of the local driver, standing in
@@ -18,7 +22,7 @@ const DEFAULT_CACHE_CONTROL = "max-age=86400";
  * streamed to disk, never buffered. Served objects carry `nosniff` and a sandboxing CSP so an
  * uploaded file can never run script on this origin.
  */
-export function registerLocalObjects(app: App, driver: LocalDriver): void {
+export function registerLocalObjects(app: App, driver: LocalDriver, limits: ConnectionLimits): void {
   void app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
     // Take the body as the raw stream, whatever its type: the driver checks it against the signature.
@@ -26,8 +30,8 @@ export function registerLocalObjects(app: App, driver: LocalDriver): void {
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null));
 
     scope.put(
-      "/storage/:bucket/*",
-      { schema: { params: Params, querystring: Query } },
+      putObject.path,
+      { schema: putObject.schema },
       async (request, reply) => {
         const { bucket, "*": key } = request.params;
         const length = request.headers["content-length"];
@@ -48,32 +52,41 @@ export function registerLocalObjects(app: App, driver: LocalDriver): void {
           cacheControl: request.headers["cache-control"],
         });
         const { uploadId, partNumber } = request.query;
-        if (uploadId !== undefined) {
-          const etag = await driver.putPart({
+        // A body that stops moving is cut (408) and its temp file removed; one that keeps
+        // moving may take as long as it averages MIN_UPLOAD_RATE, so a trickle cannot hold the
+        // connection forever either.
+        const body = guardBody(request.raw, { stallMs: limits.stallTimeoutMs, deadlineMs: uploadDeadlineMs(limits, contentLength ?? 0) });
+        try {
+          if (uploadId !== undefined) {
+            const etag = await driver.putPart({
+              bucket,
+              key,
+              uploadId,
+              partNumber: Number(partNumber),
+              body,
+              contentLength: contentLength ?? 0,
+            });
+            return reply.status(200).header("ETag", etag).send();
+          }
+          const stat = await driver.put({
             bucket,
             key,
-            uploadId,
-            partNumber: Number(partNumber),
-            body: request.raw,
+            body,
+            contentType: request.headers["content-type"] ?? "application/octet-stream",
             contentLength: contentLength ?? 0,
+            cacheControl: request.headers["cache-control"],
           });
-          return reply.status(200).header("ETag", etag).send();
+          return reply.status(200).header("ETag", stat.etag).send();
+        } finally {
+          // Whatever ended the upload, the guard's timers go with it.
+          body.destroy();
         }
-        const stat = await driver.put({
-          bucket,
-          key,
-          body: request.raw,
-          contentType: request.headers["content-type"] ?? "application/octet-stream",
-          contentLength: contentLength ?? 0,
-          cacheControl: request.headers["cache-control"],
-        });
-        return reply.status(200).header("ETag", stat.etag).send();
       },
     );
 
     scope.get(
-      "/storage/:bucket/*",
-      { schema: { params: Params, querystring: Query } },
+      getObject.path,
+      { schema: getObject.schema },
       async (request, reply) => {
         const { bucket, "*": key } = request.params;
         const { disposition } = driver.authorize({

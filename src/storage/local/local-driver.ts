@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
-import { access, constants, link, mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
+import { access, constants, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isStowageError, StowageError } from "../../errors.js";
 import type {
   CompletedPart,
+  CopyOptions,
   IoOptions,
   ObjectInfo,
   ObjectRef,
@@ -18,10 +19,11 @@ import type {
   PutOptions,
   StorageCapability,
   StorageDriver,
+  StoredPart,
 } from "../driver.js";
 import { walkFiles } from "./list.js";
 import { LocalMultipart } from "./multipart.js";
-import { assertSafeBucket, resolveInside } from "./safe-path.js";
+import { assertSafeBucket, keyProblem, resolveInside } from "./safe-path.js";
 import { guardFs, isFsUnavailable, statOrUndefined } from "./fs-errors.js";
 import { type LocalBucket, LocalUrls, type ObjectRequest } from "./local-urls.js";
 
@@ -59,6 +61,8 @@ export class LocalDriver implements StorageDriver {
   readonly #objects: string;
   readonly #meta: string;
   readonly #tmp: string;
+  /** Uploads being streamed to `tmp/` right now. */
+  readonly #writes = new Set<Promise<unknown>>();
   readonly #urls: LocalUrls;
   readonly #multipart: LocalMultipart;
 
@@ -109,6 +113,27 @@ export class LocalDriver implements StorageDriver {
     });
   }
 
+  /**
+   * Removes the files a killed process left in `tmp/` (an upload cut by `kill -9`) that nothing
+   * has written to for `olderThanMs`: a live upload keeps its file's mtime fresh, and a stalled
+   * one is cut long before. Multipart parts (`tmp/multipart/`) belong to their upload and go
+   * with it. Returns how many were removed.
+   */
+  async removeStaleTemp(olderThanMs: number, now = Date.now()): Promise<number> {
+    return guardFs(async () => {
+      let removed = 0;
+      for (const entry of await readdir(this.#tmp, { withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const path = join(this.#tmp, entry.name);
+        const info = await lstat(path).catch(() => undefined);
+        if (info === undefined || now - info.mtimeMs < olderThanMs) continue;
+        await rm(path, { force: true });
+        removed += 1;
+      }
+      return removed;
+    });
+  }
+
   async stat(ref: ObjectRef & IoOptions): Promise<ObjectStat | undefined> {
     const path = this.#path(ref);
     return guardFs(async () => {
@@ -151,7 +176,22 @@ export class LocalDriver implements StorageDriver {
     return createReadStream(this.#path(ref), range);
   }
 
-  async put(options: PutOptions): Promise<ObjectStat> {
+  put(options: PutOptions): Promise<ObjectStat> {
+    return this.#track(this.#put(options));
+  }
+
+  /** Waits until every upload being written has finished or failed (and removed its temp file). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#writes]);
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#writes.add(work);
+    void work.finally(() => this.#writes.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  async #put(options: PutOptions): Promise<ObjectStat> {
     const finalPath = this.#path(options);
     this.#bucket(options.bucket);
     return guardFs(async () => {
@@ -206,7 +246,7 @@ export class LocalDriver implements StorageDriver {
   /** Stores one part of a multipart upload (for the serving route); returns its ETag. */
   putPart(options: ObjectRef & { uploadId: string; partNumber: number; body: Readable; contentLength: number }): Promise<string> {
     this.#path(options);
-    return guardFs(() => this.#multipart.putPart(options));
+    return this.#track(guardFs(() => this.#multipart.putPart(options)));
   }
 
   async completeMultipart(options: ObjectRef & { uploadId: string; parts: readonly CompletedPart[] }): Promise<void> {
@@ -224,8 +264,55 @@ export class LocalDriver implements StorageDriver {
     });
   }
 
+  async listParts(options: ObjectRef & { uploadId: string }): Promise<StoredPart[]> {
+    this.#path(options);
+    return guardFs(() => this.#multipart.list(options));
+  }
+
   async abortMultipart(options: ObjectRef & { uploadId: string }): Promise<void> {
     await guardFs(() => this.#multipart.abort(options.uploadId));
+  }
+
+  /**
+   * A hard link: the copy costs no bytes and is as immutable as its source (an upload is never
+   * written in place; a new one is a new file linked in). Only the metadata is the copy's own.
+   */
+  async copy(options: CopyOptions): Promise<ObjectStat> {
+    const from = this.#path(options.from);
+    const to = this.#path(options.to);
+    this.#bucket(options.to.bucket);
+    return guardFs(async () => {
+      const source = await this.stat(options.from);
+      if (source === undefined) throw new StowageError("NOT_FOUND", "No such object.");
+      if (options.ifMatch !== undefined && source.etag !== options.ifMatch) throw uploadChanged();
+      await mkdir(dirname(to), { recursive: true });
+      await link(from, to).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+        // A retried copy finds its own earlier link: the same file. Anything else is a bug.
+        const [a, b] = await Promise.all([statOrUndefined(from), statOrUndefined(to)]);
+        if (a === undefined || b === undefined || a.ino !== b.ino) throw objectExists();
+      });
+      await this.#writeMeta(options.to, { contentType: options.contentType, cacheControl: options.cacheControl });
+      const copied = await this.stat(options.to);
+      if (copied === undefined) throw new StowageError("STORAGE_UNAVAILABLE", "The copy vanished right after it was made.");
+      return copied;
+    });
+  }
+
+  /** An empty file renamed over the key: `link(2)` of any later upload then fails (412). */
+  async seal(ref: ObjectRef & IoOptions): Promise<void> {
+    const path = this.#path(ref);
+    this.#bucket(ref.bucket);
+    await guardFs(async () => {
+      const tmp = join(this.#tmp, randomUUID());
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(tmp, "", { flag: "wx" });
+      await rename(tmp, path).catch(async (error: unknown) => {
+        await rm(tmp, { force: true });
+        throw error;
+      });
+      await unlinkIfPresent(this.#metaPath(ref));
+    });
   }
 
   async delete(ref: ObjectRef & IoOptions): Promise<void> {
@@ -238,13 +325,17 @@ export class LocalDriver implements StorageDriver {
     this.#bucket(options.bucket);
     const bucketDir = join(this.#objects, options.bucket);
     for await (const file of walkFiles(bucketDir, options.prefix ?? "", options.signal)) {
-      const meta = await this.#readMeta({ bucket: options.bucket, key: file.key });
+      // A file put there by hand may have a name no key can reach (a backslash, say): listed with
+      // the reason, never read (its metadata path would be refused too, ending the whole listing).
+      const invalidKey = keyProblem(file.key);
+      const meta = invalidKey === undefined ? await this.#readMeta({ bucket: options.bucket, key: file.key }) : undefined;
       yield {
         key: file.key,
         size: file.size,
         contentType: meta?.contentType,
         etag: `"${file.size.toString(16)}-${Math.floor(file.mtime.getTime()).toString(16)}"`,
         lastModified: file.mtime,
+        ...(invalidKey === undefined ? {} : { invalidKey }),
       };
     }
   }
@@ -301,6 +392,10 @@ export class LocalDriver implements StorageDriver {
     });
     await rename(tmp, path);
   }
+}
+
+function uploadChanged(): StowageError {
+  return new StowageError("UPLOAD_CHANGED", "The object changed while it was being confirmed; confirm again.");
 }
 
 function objectExists(): StowageError {

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { StowageError } from "../../errors.js";
-import type { CompletedPart, ObjectRef } from "../driver.js";
+import type { CompletedPart, ObjectRef, StoredPart } from "../driver.js";
 
 interface Manifest extends ObjectRef {
   contentType: string;
@@ -82,6 +82,19 @@ export class LocalMultipart {
     for (const file of files) await pipeline(createReadStream(file), out, { end: false });
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     return manifest;
+  }
+
+  /** The parts stored so far, in order, with their sizes; `UPLOAD_GONE` once completed or aborted. */
+  async list(ref: ObjectRef & { uploadId: string }): Promise<StoredPart[]> {
+    await this.#manifest(ref);
+    const parts = await this.#parts(ref.uploadId);
+    const listed: StoredPart[] = [];
+    for (const [partNumber, { etag, path }] of [...parts].sort(([a], [b]) => a - b)) {
+      const info = await stat(path).catch(() => undefined);
+      // A part replaced or dropped while listing is simply not there yet.
+      if (info !== undefined) listed.push({ partNumber, etag: `"${etag}"`, size: info.size });
+    }
+    return listed;
   }
 
   async abort(uploadId: string): Promise<void> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join, relative, sep } from "node:path";
 import { describe, it } from "node:test";
 import { StowageError } from "../../errors.js";
-import { resolveInside } from "./safe-path.js";
+import { keyProblem, resolveInside } from "./safe-path.js";
 
 const ROOT = join(sep, "srv", "stowage", "objects");
 
@@ -93,5 +93,26 @@ describe("resolveInside", () => {
     assert.equal(resolveInside(ROOT, "abc", "k"), join(ROOT, "abc", "k"));
     const long = "b".repeat(63);
     assert.equal(resolveInside(ROOT, long, "k"), join(ROOT, long, "k"));
+  });
+});
+
+describe("keyProblem", () => {
+  it("says why a key is refused, and nothing for a plain one", () => {
+    assert.equal(keyProblem("avatars/alice/0f3c.png"), undefined);
+    assert.equal(keyProblem("a..b/.x/é"), undefined);
+    const cases: [string, string][] = [
+      ["", "it is empty"],
+      ["k".repeat(1025), "it is longer than 1024 bytes"],
+      ["é".repeat(513), "it is longer than 1024 bytes"],
+      ["/abs", "it starts with '/'"],
+      ["docs\\evil.pdf", "it contains a backslash"],
+      ["line\nbreak", "it contains a control character"],
+      ["a//b", "it has an empty, '.' or '..' segment"],
+      ["a/../b", "it has an empty, '.' or '..' segment"],
+    ];
+    for (const [key, reason] of cases) {
+      assert.equal(keyProblem(key), reason, JSON.stringify(key));
+      assert.throws(() => resolveInside(ROOT, "private", key), isNotFound, JSON.stringify(key));
+    }
   });
 });

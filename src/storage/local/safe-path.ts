@@ -4,16 +4,24 @@ import { StowageError } from "../../errors.js";
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_KEY_BYTES = 1024; // S3's limit, so a key valid here is valid there too.
 
-/** Throws unless `key` is a plain relative object key (no traversal, no control characters). */
+/** Why `key` is not a plain relative object key (no traversal, no control characters); `undefined` when it is. */
+export function keyProblem(key: string): string | undefined {
+  if (key.length === 0) return "it is empty";
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `it is longer than ${MAX_KEY_BYTES} bytes`;
+  if (key.startsWith("/")) return "it starts with '/'";
+  // A separator on Windows, and a way to smuggle one into a key that looks like one segment.
+  if (key.includes("\\")) return "it contains a backslash";
+  if (/[\u0000-\u001f\u007f]/.test(key)) return "it contains a control character";
+  if (key.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    return "it has an empty, '.' or '..' segment";
+  }
+  return undefined;
+}
+
+/** Throws unless `key` is a plain relative object key (see {@link keyProblem}). */
 export function assertSafeKey(key: string): void {
-  const bad =
-    key.length === 0 ||
-    Buffer.byteLength(key) > MAX_KEY_BYTES ||
-    key.startsWith("/") ||
-    key.includes("\\") ||
-    /[\u0000-\u001f\u007f]/.test(key) ||
-    key.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
-  if (bad) throw new StowageError("NOT_FOUND", "No such object.");
+  // The reason stays out of the answer: to a client this is just an object that does not exist.
+  if (keyProblem(key) !== undefined) throw new StowageError("NOT_FOUND", "No such object.");
 }
 
 export function assertSafeBucket(bucket: string): void {

@@ -3,10 +3,19 @@ import * as initial from "./0001-initial.js";
 import * as multipart from "./0002-multipart.js";
 import * as orgAttachRetention from "./0003-org-attach-retention.js";
 import * as sweepCursors from "./0004-sweep-cursors.js";
+import * as stagingReservations from "./0005-staging-reservations.js";
+import * as userKey from "./0006-user-key.js";
 
 /** Migrations are compiled in, not read from a folder at run time, so bundles and dist work alike. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001-initial": initial, "0002-multipart": multipart, "0003-org-attach-retention": orgAttachRetention, "0004-sweep-cursors": sweepCursors };
+    return {
+      "0001-initial": initial,
+      "0002-multipart": multipart,
+      "0003-org-attach-retention": orgAttachRetention,
+      "0004-sweep-cursors": sweepCursors,
+      "0005-staging-reservations": stagingReservations,
+      "0006-user-key": userKey,
+    };
   },
 };

@@ -1,0 +1,35 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/schema.js";
+
+/** The checkout or package this code runs from (`src/cli/` or `dist/cli/` is two levels down). */
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+/**
+ * The command `serve` prints for getting a token, which must work as printed: `npm run` runs
+ * in the project root, so a data directory other than the one `token` would find there by
+ * default is named; so are the issuer and audience the server demands; and when the server
+ * itself does not run in the project root (then the reader is likely elsewhere too) npm is
+ * pointed at it with `--prefix`. A secret from the environment cannot be printed: a comment on
+ * the line then says it is needed.
+ */
+export function tokenHint(
+  config: Pick<Config, "dataDir" | "jwt" | "jwtSecretFile">,
+  where: { projectRoot?: string; cwd: string },
+): string {
+  const root = where.projectRoot ?? PROJECT_ROOT;
+  const env: string[] = [];
+  if (config.jwtSecretFile !== undefined && config.dataDir !== join(root, ".stowage-data"))
+    env.push(`STOWAGE_DATA_DIR=${shellQuote(config.dataDir)}`);
+  if (config.jwt.issuer !== undefined) env.push(`STOWAGE_JWT_ISSUER=${shellQuote(config.jwt.issuer)}`);
+  if (config.jwt.audience !== undefined) env.push(`STOWAGE_JWT_AUDIENCE=${shellQuote(config.jwt.audience)}`);
+  const npm = where.cwd === root ? "npm" : `npm --prefix ${shellQuote(root)}`;
+  const command = `TOKEN=$(${[...env, npm].join(" ")} run -s stowage -- token --user alice)`;
+  // A shell comment, so the line still runs as printed once that variable is set.
+  return config.jwtSecretFile === undefined ? `${command}   # needs this server's STOWAGE_JWT_SECRET` : command;
+}
+
+/** `value` as one word for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,118 @@
+import { type ErrorCode, StowageError } from "../errors.js";
+import type { UploadRecord } from "../store/records.js";
+import { type ConfirmAnswer, confirmAnswer, settledAnswer } from "./answers.js";
+import { type Caller, chargesOf, notFound, policyOf, quotaExceeded, type UploadContext } from "./context.js";
+import { sourcesOf } from "./lifecycle.js";
+import { subjectKind } from "./observer.js";
+import { SNIFF_BYTES, sniff } from "./sniff.js";
+import { finalOf, retireStagingLater, sameObject, stagingOf } from "./staging.js";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The server's verdict on an uploaded object: its size from the store and its sniffed type;
+ * then it is *promoted*: copied from the staging key the client wrote to onto the upload's own
+ * key (server-side; a hard link on local disk), and marked confirmed with its reservation turned
+ * into usage, in one transaction. So nothing a client can still write is ever served, and
+ * nothing unverified either. A refused object is dropped and the upload marked rejected.
+ * Confirming again answers the same.
+ */
+export async function confirm(ctx: UploadContext, caller: Caller, upload: UploadRecord): Promise<ConfirmAnswer> {
+  if (upload.status !== "pending") return settledAnswer(ctx, upload);
+  const policy = policyOf(ctx, upload.ownerType);
+  const source = stagingOf(upload);
+  const final = finalOf(upload);
+
+  // The sniff read goes out with the stat, not after it: a round trip less to the store. Should
+  // it fail (the object arriving between the two, say), it is read again once the stat agrees.
+  const readHead = () => ctx.driver.readHead({ ...source, length: SNIFF_BYTES });
+  const head = readHead();
+  head.catch(() => undefined);
+  const stat = await ctx.driver.stat(source);
+  if (stat === undefined) {
+    throw new StowageError("UPLOAD_NOT_FOUND", "No object has been uploaded for this upload yet.");
+  }
+  if (stat.size !== upload.declaredSize) {
+    return reject(ctx, upload, "SIZE_MISMATCH", `The object has ${stat.size} bytes, not the declared ${upload.declaredSize}.`);
+  }
+  if (stat.size > policy.maxBytes) {
+    return reject(ctx, upload, "FILE_TOO_LARGE", `The file is larger than ${policy.maxBytes} bytes.`);
+  }
+  const verdict = await sniff(await head.catch(readHead), upload.contentType);
+  if (!verdict.ok || !policy.allowedTypes.includes(upload.contentType)) {
+    const reason = verdict.ok ? `${upload.contentType} is no longer allowed` : verdict.reason;
+    return reject(ctx, upload, "CONTENT_TYPE_MISMATCH", `Refused: ${reason}.`, {
+      declared: upload.contentType,
+      detected: verdict.detected ?? null,
+    });
+  }
+
+  // Only the bytes just verified are copied: the source must still have the ETag it was stat'd with.
+  const promoted = sameObject(source, final)
+    ? stat
+    : await ctx.driver.copy({
+        from: source,
+        to: final,
+        size: stat.size,
+        contentType: upload.contentType,
+        cacheControl: policy.cacheControl,
+        ifMatch: stat.etag,
+      });
+  const outcome = await ctx.store.confirmUpload({
+    id: upload.id,
+    from: sourcesOf("confirmed"),
+    size: stat.size,
+    etag: promoted.etag,
+    charges: chargesOf(ctx, caller.userId, upload.orgId),
+    retainUntil: policy.retentionDays === undefined ? undefined : new Date(ctx.now().getTime() + policy.retentionDays * DAY_MS),
+    now: ctx.now(),
+  });
+  switch (outcome.kind) {
+    case "confirmed":
+      ctx.observe?.charged(upload.ownerType, stat.size);
+      // A completed multipart upload or a POST form can write nothing more that matters: drop
+      // its staging copy now. A PUT's stays until its URL expires, keeping `If-None-Match` failing.
+      if (upload.method !== "put") await retireStagingLater(ctx, outcome.upload);
+      return confirmAnswer(ctx, outcome.upload);
+    case "quota-exceeded": {
+      ctx.observe?.quotaRefused("confirm", subjectKind(outcome.usage.subject), "bytes");
+      const error = quotaExceeded(outcome.usage, stat.size);
+      return reject(ctx, upload, "QUOTA_EXCEEDED", error.message, error.details, { promoted: !sameObject(source, final) });
+    }
+    case "not-in-state": {
+      // A concurrent confirm (or delete) got there first; answer what it decided. A confirm that
+      // won made the same copy and keeps it; under any other outcome the copy is nobody's.
+      const current = outcome.upload;
+      if (current?.status !== "confirmed" && !sameObject(source, final)) await dropCopy(ctx, upload);
+      if (current === undefined) throw notFound();
+      return settledAnswer(ctx, current);
+    }
+  }
+}
+
+/**
+ * Marks the upload rejected (its reservation released), drops what it uploaded, and throws the
+ * refusal. When another request settled it first, its verdict stands and its objects stay.
+ */
+async function reject(
+  ctx: UploadContext,
+  upload: UploadRecord,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+  options: { promoted?: boolean } = {},
+): Promise<ConfirmAnswer> {
+  const rejected = await ctx.store.rejectUpload({ id: upload.id, from: sourcesOf("rejected"), code, reason: message, now: ctx.now() });
+  if (rejected === undefined) {
+    const current = await ctx.store.findUpload(upload.id);
+    if (current === undefined) throw notFound();
+    return settledAnswer(ctx, current);
+  }
+  await retireStagingLater(ctx, rejected);
+  if (options.promoted === true) await dropCopy(ctx, upload);
+  throw new StowageError(code, message, details === undefined ? {} : { details });
+}
+
+async function dropCopy(ctx: UploadContext, upload: UploadRecord): Promise<void> {
+  await ctx.driver.delete(finalOf(upload)).catch((error: unknown) => ctx.warn("promoted copy not deleted; left for the orphan sweep", upload, error));
+}

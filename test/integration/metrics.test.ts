@@ -1,0 +1,265 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createLogger } from "../../src/logger.js";
+import { sweepOnSchedule } from "../../src/sweeper/schedule.js";
+import { PNG } from "../helpers/fixtures.js";
+import { confirm, presign, presignAndPut } from "../helpers/flow.js";
+import { putPresigned, rawRequest } from "../helpers/http.js";
+import { sampleValue, scrape, type Sample } from "../helpers/metrics.js";
+import { freePort, startStowage, type TestServer } from "../helpers/server.js";
+import { graphql } from "../helpers/surfaces.js";
+
+const TOKEN = "metrics-token-that-is-long-enough-0123456789";
+const DURATION = "stowage_http_request_duration_seconds_count";
+
+describe("metrics: what the upload flow counts (SQLite + local disk)", () => {
+  let server: TestServer;
+  let samples: Sample[];
+  const keys: string[] = [];
+  before(async () => {
+    // A 1000-byte quota, so a 2000-byte presign is refused by the quota and not the policy.
+    server = await startStowage({ STOWAGE_DEFAULT_QUOTA_BYTES: "1000" });
+
+    const ok = await presignAndPut(server, "alice", PNG, { ownerType: "avatar", contentType: "image/png" });
+    keys.push(ok.key);
+    assert.equal((await confirm(server, "alice", ok.id)).status, 200);
+    // Confirming again answers the same, and counts as a confirm, but charges nothing more.
+    assert.equal((await confirm(server, "alice", ok.id)).status, 200);
+
+    const notAllowed = await presign(server, "alice", { ownerType: "avatar", contentType: "application/pdf", size: 100 });
+    assert.equal(notAllowed.status, 415);
+    const unknown = await presign(server, "alice", { ownerType: "no_such_type_1", contentType: "image/png", size: 100 });
+    assert.equal(unknown.status, 400);
+    const overQuota = await presign(server, "alice", { ownerType: "document", contentType: "application/pdf", size: 2000 });
+    assert.equal(overQuota.status, 413, overQuota.body.toString());
+
+    // A text file presigned as a PNG: the upload goes through, confirm refuses it.
+    const text = Buffer.from("this is not a png at all, only some text".padEnd(PNG.length, "."));
+    const liar = await presignAndPut(server, "alice", text, { ownerType: "avatar", contentType: "image/png" });
+    const refused = await confirm(server, "alice", liar.id);
+    assert.equal(refused.status, 415);
+    assert.equal(refused.json().error.code, "CONTENT_TYPE_MISMATCH");
+
+    const missing = await confirm(server, "alice", "0190f5a0-0000-7000-8000-000000000000");
+    assert.equal(missing.status, 404);
+
+    assert.equal((await server.api("DELETE", `/v1/uploads/${ok.id}`, { as: "alice" })).status, 204);
+
+    // Many object keys, one route: reads of served and unknown keys, and PUTs to signed URLs.
+    for (const key of ["a/1.png", "b/2.png", "c/d/e/3.png", ok.key]) {
+      await rawRequest(`${server.baseUrl}/storage/public/${key}`);
+    }
+    for (let i = 0; i < 3; i++) {
+      const more = await presignAndPut(server, `bob${i}`, PNG, { ownerType: "avatar", contentType: "image/png" });
+      keys.push(more.key);
+    }
+    assert.equal((await rawRequest(`${server.baseUrl}/no/such/path/${Date.now()}`)).status, 404);
+    samples = await scrape(server.baseUrl);
+  });
+  after(async () => server.close());
+
+  it("counts presigns by owner type, method and outcome; unknown owner types as `unknown`", () => {
+    assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "avatar", method: "put", outcome: "ok" }), 5);
+    assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "avatar", method: "put", outcome: "CONTENT_TYPE_NOT_ALLOWED" }), 1);
+    assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "unknown", method: "put", outcome: "UNKNOWN_OWNER_TYPE" }), 1);
+    assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "document", method: "put", outcome: "QUOTA_EXCEEDED" }), 1);
+    assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "document", method: "put", outcome: "ok" }), 0);
+    assert.ok(!samples.some((s) => Object.values(s.labels).includes("no_such_type_1")), "an owner type no policy names is never a label");
+  });
+
+  it("counts confirms, confirmed bytes once per upload, deletes and quota refusals", () => {
+    assert.equal(sampleValue(samples, "stowage_confirm_total", { owner_type: "avatar", outcome: "ok" }), 2);
+    assert.equal(sampleValue(samples, "stowage_confirm_total", { owner_type: "avatar", outcome: "CONTENT_TYPE_MISMATCH" }), 1);
+    assert.equal(sampleValue(samples, "stowage_confirm_total", { owner_type: "unknown", outcome: "NOT_FOUND" }), 1);
+    assert.equal(sampleValue(samples, "stowage_confirmed_bytes_total", { owner_type: "avatar" }), PNG.length);
+    assert.equal(sampleValue(samples, "stowage_deletes_total", { owner_type: "avatar" }), 1);
+    assert.equal(sampleValue(samples, "stowage_deleted_bytes_total", { owner_type: "avatar" }), PNG.length);
+    assert.equal(sampleValue(samples, "stowage_quota_refusals_total", { stage: "presign", subject_kind: "user", reason: "bytes" }), 1);
+    assert.equal(sampleValue(samples, "stowage_errors_total", { code: "CONTENT_TYPE_MISMATCH" }), 1);
+    assert.equal(sampleValue(samples, "stowage_errors_total", { code: "QUOTA_EXCEEDED" }), 1);
+  });
+
+  it("labels HTTP durations by route template, never by URL", () => {
+    assert.equal(sampleValue(samples, DURATION, { method: "POST", route: "/v1/uploads", status_code: "201" }), 5);
+    assert.equal(sampleValue(samples, DURATION, { method: "POST", route: "/v1/uploads/:id/confirm", status_code: "200" }), 2);
+    assert.equal(sampleValue(samples, DURATION, { method: "PUT", route: "/storage/:bucket/*", status_code: "200" }), 5);
+    assert.equal(sampleValue(samples, DURATION, { method: "GET", route: "/storage/:bucket/*", status_code: "404" }), 4);
+    assert.equal(sampleValue(samples, DURATION, { method: "GET", route: "unmatched", status_code: "404" }), 1);
+    const routes = new Set(samples.filter((s) => s.name === DURATION).map((s) => s.labels.route));
+    assert.deepEqual([...routes].filter((r) => r?.startsWith("/storage")), ["/storage/:bucket/*"]);
+    for (const key of keys) assert.ok(!samples.some((s) => Object.values(s.labels).some((v) => v.includes(key))), `no label names ${key}`);
+  });
+
+  it("exposes prom-client's process metrics in the same registry", () => {
+    assert.ok((sampleValue(samples, "process_cpu_user_seconds_total") ?? 0) > 0);
+    assert.ok(samples.some((s) => s.name === "nodejs_eventloop_lag_seconds"));
+  });
+
+  it("needs no token on the embedded default, and is outside /v1", async () => {
+    assert.equal((await rawRequest(`${server.baseUrl}/v1/metrics`)).status, 404);
+    assert.match(String((await rawRequest(`${server.baseUrl}/metrics`)).headers["content-type"]), /^text\/plain; version=0\.0\.4/);
+  });
+});
+
+describe("metrics of the GraphQL surface", () => {
+  it("counts presigns and confirms made through GraphQL alike, and labels the route /graphql", async () => {
+    const server = await startStowage();
+    try {
+      const { body } = await graphql(server, "gina", "mutation($f: FileInfo!) { generateUploadUrl(fileInfo: $f) { uploadId objectKey url headers { name value } } }", {
+        f: { ownerType: "avatar", filename: "me.png", contentType: "image/png", size: PNG.length },
+      });
+      const ticket = body.data.generateUploadUrl;
+      const headers = Object.fromEntries(ticket.headers.map((h: { name: string; value: string }) => [h.name, h.value]));
+      await putPresigned({ url: ticket.url, headers }, PNG);
+      await graphql(server, "gina", "mutation($id: ID) { confirmMediaUpload(uploadId: $id) { success } }", { id: ticket.uploadId });
+      // By key, as SEQ-IF-001's client may: counted the same way (a repeat answers, and counts, again).
+      await graphql(server, "gina", "mutation($k: String) { confirmMediaUpload(objectKey: $k) { success } }", { k: ticket.objectKey });
+      await graphql(server, "gina", "mutation($f: FileInfo!) { generateUploadUrl(fileInfo: $f) { uploadId } }", {
+        f: { ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 10 ** 9 },
+      });
+      assert.equal((await graphql(server, undefined, "{ quota { usedBytes } }")).status, 401);
+      const samples = await scrape(server.baseUrl);
+      assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "avatar", method: "put", outcome: "ok" }), 1);
+      assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "avatar", method: "put", outcome: "FILE_TOO_LARGE" }), 1);
+      assert.equal(sampleValue(samples, "stowage_confirm_total", { owner_type: "avatar", outcome: "ok" }), 2);
+      assert.equal(sampleValue(samples, "stowage_confirmed_bytes_total", { owner_type: "avatar" }), PNG.length);
+      assert.equal(sampleValue(samples, DURATION, { method: "POST", route: "/graphql", status_code: "200" }), 4);
+      // Refusals answered beside the data (200) still count as errors, and so does a refused token.
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "FILE_TOO_LARGE" }), 1);
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "UNAUTHENTICATED" }), 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("metrics exposure", () => {
+  it("with STOWAGE_METRICS_TOKEN, /metrics wants exactly that bearer token", async () => {
+    const server = await startStowage({ STOWAGE_METRICS_TOKEN: TOKEN });
+    try {
+      for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(1)}` }, { authorization: TOKEN }]) {
+        const res = await rawRequest(`${server.baseUrl}/metrics`, { headers });
+        assert.equal(res.status, 401, JSON.stringify(headers));
+        assert.equal(res.json().error.code, "UNAUTHENTICATED");
+      }
+      // A user's JWT is no metrics token.
+      const jwt = await server.token("alice");
+      assert.equal((await rawRequest(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${jwt}` } })).status, 401);
+      const samples = await scrape(server.baseUrl, TOKEN);
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "UNAUTHENTICATED" }), 5);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("with STOWAGE_METRICS_PORT, /metrics is served on that port only", async () => {
+    const port = await freePort();
+    const server = await startStowage({ STOWAGE_METRICS_PORT: String(port) });
+    try {
+      assert.equal((await presign(server, "alice", { ownerType: "avatar", contentType: "image/png", size: 10 })).status, 201);
+      const main = await rawRequest(`${server.baseUrl}/metrics`);
+      assert.equal(main.status, 404);
+      assert.equal(main.json().error.code, "NOT_FOUND");
+      const samples = await scrape(`http://127.0.0.1:${port}`);
+      assert.equal(sampleValue(samples, "stowage_presign_total", { owner_type: "avatar", method: "put", outcome: "ok" }), 1);
+      assert.equal((await rawRequest(`http://127.0.0.1:${port}/healthz`)).status, 404, "the metrics port serves nothing else");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("with both, the metrics port wants the token too", async () => {
+    const port = await freePort();
+    const server = await startStowage({ STOWAGE_METRICS_PORT: String(port), STOWAGE_METRICS_TOKEN: TOKEN });
+    try {
+      assert.equal((await rawRequest(`http://127.0.0.1:${port}/metrics`)).status, 401);
+      await scrape(`http://127.0.0.1:${port}`, TOKEN);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("in production with neither set, /metrics is off (404); STOWAGE_METRICS=on opens it", async () => {
+    const off = await startStowage({ NODE_ENV: "production" });
+    try {
+      const res = await rawRequest(`${off.baseUrl}/metrics`);
+      assert.equal(res.status, 404);
+      assert.equal(off.runtime.metrics, undefined, "nothing is counted either");
+    } finally {
+      await off.close();
+    }
+    const on = await startStowage({ NODE_ENV: "production", STOWAGE_METRICS: "on" });
+    try {
+      await scrape(on.baseUrl);
+    } finally {
+      await on.close();
+    }
+  });
+
+  it("STOWAGE_METRICS=off turns them off outside production too", async () => {
+    const server = await startStowage({ STOWAGE_METRICS: "off" });
+    try {
+      assert.equal((await rawRequest(`${server.baseUrl}/metrics`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("metrics of the scheduled sweep", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startStowage();
+  });
+  after(async () => server.close());
+
+  it("counts each run and, per job, bytes, errors and failures", async () => {
+    const logger = createLogger("silent");
+    const schedule = sweepOnSchedule({ ...server.config, sweep: { ...server.config.sweep, intervalSeconds: 1 } }, server.runtime, logger);
+    try {
+      let samples: Sample[] = [];
+      for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result: "ok" }) === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        samples = await scrape(server.baseUrl);
+      }
+      assert.equal(sampleValue(samples, "stowage_sweep_runs_total", { result: "ok" }), 1);
+      for (const job of ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans"]) {
+        assert.equal(sampleValue(samples, "stowage_sweep_bytes_total", { job }), 0, job);
+        assert.equal(sampleValue(samples, "stowage_sweep_job_failures_total", { job }), 0, job);
+      }
+      assert.ok((sampleValue(samples, "stowage_sweep_last_run_timestamp_seconds") ?? 0) > Date.now() / 1000 - 60);
+    } finally {
+      await schedule.stop();
+    }
+  });
+});
+
+describe("metrics with Redis down", () => {
+  it("the fallback gauge reads 1 while Redis cannot be reached", async () => {
+    // Nothing listens on this port: every command falls back.
+    const server = await startStowage({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      const alice = await presign(server, "alice", { ownerType: "avatar", contentType: "image/png", size: 10 });
+      assert.equal(alice.status, 201);
+      const samples = await scrape(server.baseUrl);
+      assert.equal(sampleValue(samples, "stowage_redis_fallback"), 1);
+      assert.ok((sampleValue(samples, "stowage_redis_errors_total") ?? 0) >= 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("and 0 once Redis answers", async () => {
+    const server = await startStowage({ REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
+    try {
+      let value: number | undefined;
+      for (let i = 0; i < 50 && value !== 0; i++) {
+        value = sampleValue(await scrape(server.baseUrl), "stowage_redis_fallback");
+        if (value !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(value, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
