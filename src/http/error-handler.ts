@@ -70,8 +70,10 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (stowageError.code === "DATABASE_UNAVAILABLE" || stowageError.code === "STORAGE_UNAVAILABLE") {
     void reply.header("Retry-After", "5");
   }
-  // The rest of a body that timed out is not waited for: the connection closes after the answer.
-  if (stowageError.code === "REQUEST_TIMEOUT") void reply.header("Connection", "close");
+  // A request refused before its whole body arrived (a timeout, a part PUT to a gone upload, a
+  // missing token): the rest is not read, so the connection closes after the answer. Kept open,
+  // a keep-alive client would send its next request behind bytes nobody reads, and wait.
+  if (!request.raw.complete) void reply.header("Connection", "close");
   const retryAfter = stowageError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") void reply.header("Retry-After", String(retryAfter));
   const body: ErrorBody = { error: { code: stowageError.code, message: stowageError.message } };

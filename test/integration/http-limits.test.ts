@@ -7,6 +7,7 @@ import { png } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presign } from "../helpers/flow.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { startStowage, type TestServer } from "../helpers/server.js";
+import { MiB, sweepConfigFile } from "../helpers/sweep.js";
 import { jsonOf, slowClient } from "../helpers/slow-client.js";
 
 // Short limits so the tests take seconds: the defaults are 30 s (request, stall) and 65 s (idle).
@@ -196,5 +197,36 @@ describe("connection cap", () => {
     for (const client of held) client.socket.destroy();
     await Promise.all(held.map((c) => c.outcome));
     assert.equal((await rawRequest(`${server.baseUrl}/healthz`)).status, 200);
+  });
+});
+
+describe("refused uploads on a kept-alive connection", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startStowage({ ...LIMITS, STOWAGE_CONFIG_FILE: sweepConfigFile() });
+  });
+  after(() => server.close());
+
+  it("closes the connection of a part PUT refused before its body was read, so no next request waits behind it", async () => {
+    const size = 6 * MiB;
+    const res = await presign(server, "vid", { ownerType: "video", contentType: "video/mp4", size, filename: "clip.mp4" });
+    assert.equal(res.status, 201, res.body.toString());
+    const up = res.json();
+    assert.equal((await server.api("DELETE", `/v1/uploads/${up.id}`, { as: "vid" })).status, 204);
+    const part: { url: string; headers: Record<string, string> } = up.multipart.parts[0];
+    const url = new URL(part.url);
+    // The body follows in full, then a second request on the same connection (as a keep-alive
+    // client sends it once its write is done): the server must not leave either unread.
+    const client = slowClient(server.baseUrl, {
+      method: "PUT",
+      path: `${url.pathname}${url.search}`,
+      headers: { ...part.headers, "Content-Length": String(up.multipart.partSize) },
+      body: Buffer.concat([Buffer.alloc(up.multipart.partSize), Buffer.from(`GET /healthz HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`)]),
+    });
+    const outcome = await client.outcome;
+    assert.match(outcome.text, /^HTTP\/1\.1 410 /);
+    assert.match(outcome.text, /\r\nconnection: close\r\n/i);
+    // Closed with the answer, not by the idle timeout (3 s) with a request left waiting.
+    assert.ok(outcome.closedAfterMs < 1500, `closed after ${outcome.closedAfterMs} ms`);
   });
 });
