@@ -104,7 +104,7 @@ describe("the upload flow on S3 (Ceph RGW)", () => {
     const post = (body: Buffer) => {
       const form = new FormData();
       for (const [name, value] of Object.entries(up.fields as Record<string, string>)) form.append(name, value);
-      form.append("file", new Blob([body], { type: "application/pdf" }));
+      form.append("file", new Blob([new Uint8Array(body)], { type: "application/pdf" }));
       return fetch(up.url, { method: "POST", body: form });
     };
     const tooBig = await post(Buffer.concat([PDF, Buffer.from("more")]));

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -79,8 +80,17 @@ export class LocalMultipart {
       files.push(file.path);
     }
     const out = createWriteStream(target, { flags: "wx", flush: true });
-    for (const file of files) await pipeline(createReadStream(file), out, { end: false });
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    try {
+      // Written chunk by chunk: a pipeline per part into the one stream (`end: false`) would leave
+      // its listeners on it, one set per part.
+      for (const file of files) {
+        for await (const chunk of createReadStream(file)) if (!out.write(chunk)) await once(out, "drain");
+      }
+      await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      out.destroy();
+      throw error;
+    }
     return manifest;
   }
 
