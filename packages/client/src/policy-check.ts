@@ -10,7 +10,7 @@ export function baseType(contentType: string): string {
  * Refuses, before any byte moves, what the server would refuse at presign anyway: the same codes
  * and details, so a caller handles one set of errors whichever side said no.
  */
-export function checkAgainstPolicy(policy: PolicyView | undefined, size: number, contentType: string): void {
+export function checkAgainstPolicy(policy: PolicyView | undefined, size: number, contentType: string, ownerId: string | undefined): void {
   if (policy === undefined) return;
   const type = baseType(contentType);
   if (!policy.allowedTypes.includes(type)) {
@@ -22,5 +22,8 @@ export function checkAgainstPolicy(policy: PolicyView | undefined, size: number,
     throw new StowageClientError("refused", "FILE_TOO_LARGE", `The file is larger than ${policy.maxBytes} bytes.`, {
       details: { size, maxBytes: policy.maxBytes },
     });
+  }
+  if (policy.ownerIdRequired && ownerId === undefined) {
+    throw new StowageClientError("refused", "OWNER_ID_REQUIRED", `Owner type '${policy.ownerType}' needs an ownerId.`);
   }
 }

@@ -64,7 +64,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
   const filename = options.filename ?? source.name ?? "upload";
   const integrity = options.integrity ?? false;
   const policy = await ctx.policy(options.ownerType);
-  checkAgainstPolicy(policy, source.size, contentType);
+  checkAgainstPolicy(policy, source.size, contentType, options.ownerId);
   const threshold = policy?.multipartThresholdBytes ?? null;
   const resumeKey = fingerprint({
     baseUrl: ctx.api.baseUrl,
