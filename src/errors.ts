@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   UNKNOWN_OWNER_TYPE: 400,
   OWNER_ID_REQUIRED: 400,
   INCOMPLETE_BODY: 400,
+  /** The body's MD5 is not the `Content-MD5` it was sent with (S3's `BadDigest`): nothing was stored. */
+  BAD_DIGEST: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   SIGNATURE_MISMATCH: 403,

@@ -281,12 +281,12 @@ export const operations = {
     operationId: "putObject",
     summary: "Upload bytes to a presigned URL (local storage only)",
     description:
-      "The embedded default's stand-in for an S3 presigned PUT: send exactly the presign answer's headers and the exact Content-Length. Single use: once the object exists, another PUT gets 412.",
+      "The embedded default's stand-in for an S3 presigned PUT: send exactly the presign answer's headers and the exact Content-Length. Single use: once the object exists, another PUT gets 412. A Content-MD5 (signed, or sent anyway) is checked against the body as it streams: a mismatch stores nothing and answers 400 BAD_DIGEST.",
     tag: "objects",
     auth: false,
     schema: { params: ObjectParams, querystring: SignedQuery },
     responses: { 200: { description: "Stored; the ETag header names the object (multipart: the part)." } },
-    errors: [...OBJECT_URL, "LENGTH_REQUIRED", "OBJECT_EXISTS", "BODY_TOO_LARGE", "INCOMPLETE_BODY", "NOT_FOUND", "UPLOAD_GONE"],
+    errors: [...OBJECT_URL, "LENGTH_REQUIRED", "OBJECT_EXISTS", "BODY_TOO_LARGE", "INCOMPLETE_BODY", "BAD_DIGEST", "NOT_FOUND", "UPLOAD_GONE"],
   }),
   getObject: operation({
     method: "GET",

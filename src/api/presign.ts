@@ -1,5 +1,5 @@
 import Type, { type Static } from "typebox";
-import { ByteCount, OwnerId, OwnerType, StringMap, Timestamp, UploadId } from "./primitives.js";
+import { ByteCount, CONTENT_MD5_PATTERN, ContentMd5, OwnerId, OwnerType, StringMap, Timestamp, UploadId } from "./primitives.js";
 
 export const PresignRequest = Type.Object(
   {
@@ -9,6 +9,15 @@ export const PresignRequest = Type.Object(
     size: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 4, description: "Exact size in bytes." }),
     ownerId: Type.Optional(OwnerId),
     method: Type.Optional(Type.Union([Type.Literal("PUT"), Type.Literal("POST")], { description: "POST: a form upload with a signed policy." })),
+    contentMd5: Type.Optional(Type.String({
+      pattern: CONTENT_MD5_PATTERN,
+      description:
+        "The whole file's MD5 (base64, as the Content-MD5 header carries it). A single PUT (kind put) signs it into the URL and " +
+        "answers it in headers as Content-MD5: the store refuses bytes that do not match (400 BadDigest on S3, BAD_DIGEST on " +
+        "local disk) and a PUT without it (403). Refused with method POST (not every store checks a form's MD5). A multipart upload (kind " +
+        "multipart) of one part signs it into that part; one of several parts ignores it (the whole file's MD5 says nothing " +
+        "of a part) and its part URLs carry none: sign the parts with their own MD5s (contentMd5s, POST /v1/uploads/{id}/parts).",
+    })),
   },
   { additionalProperties: false },
 );
@@ -63,7 +72,18 @@ export const PresignAnswer = Type.Union([
 export type PresignAnswer = Static<typeof PresignAnswer>;
 
 export const SignPartsRequest = Type.Object(
-  { partNumbers: Type.Array(Type.Integer({ minimum: 1, maximum: 10_000 }), { minItems: 1, maxItems: 100 }) },
+  {
+    partNumbers: Type.Array(Type.Integer({ minimum: 1, maximum: 10_000 }), { minItems: 1, maxItems: 100 }),
+    contentMd5s: Type.Optional(
+      Type.Array(ContentMd5, {
+        minItems: 1,
+        maxItems: 100,
+        description:
+          "Each part's MD5 (base64), in the order of partNumbers and as many: signed into that part's URL and answered in its " +
+          "headers as Content-MD5, so the store refuses a corrupted part (400) or one sent without it (403).",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type SignPartsRequest = Static<typeof SignPartsRequest>;

@@ -31,6 +31,16 @@ export const Timestamp = Type.String({ format: "date-time", description: "ISO 86
 /** A byte count: a whole number up to 2^53 − 1. */
 export const ByteCount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
+/**
+ * `Content-MD5` (RFC 1864): the base64 of a body's 16-byte MD5 digest, always 24 characters
+ * ending in `==`. The pattern is exported for the service's own checks.
+ */
+export const CONTENT_MD5_PATTERN = "^[A-Za-z0-9+/]{22}==$";
+export const ContentMd5 = Type.String({
+  pattern: CONTENT_MD5_PATTERN,
+  description: "Base64 of the body's 16-byte MD5 digest (the Content-MD5 header's value), e.g. XUFAKrxLKna5cZ2REBfFkg== for the 5 bytes `hello`.",
+});
+
 /** Headers (or form fields) a client must send exactly as given. */
 export const StringMap = Type.Record(Type.String(), Type.String());
 

@@ -101,8 +101,8 @@ export function resolvers(service: UploadService): IResolvers {
         return service.attach(caller, input.uploadIds, input.parent);
       },
       signUploadParts: async (_root, args: Args, { caller }: GraphqlContext) => {
-        const input = checkInput<SignPartsRequest>(SignPartsRequest, { partNumbers: args.partNumbers }, "");
-        const answer = await service.signParts(caller, id(args), input.partNumbers);
+        const input = checkInput<SignPartsRequest>(SignPartsRequest, { partNumbers: args.partNumbers, contentMd5s: args.contentMd5s }, "");
+        const answer = await service.signParts(caller, id(args), input);
         return answer.parts.map(signedPart);
       },
       completeUpload: (_root, args: Args, { caller }: GraphqlContext) => {

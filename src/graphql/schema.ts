@@ -15,6 +15,11 @@ export const typeDefs = /* GraphQL */ `
     ownerId: String
     "PUT (default) or POST (a browser form, where the storage offers it)."
     method: String
+    """
+    The whole file's MD5, base64 (the Content-MD5 header's value): signed into a single PUT (and a one-part multipart
+    upload), so the store refuses corrupted bytes. Not with POST; not used by uploads of several parts (see signUploadParts).
+    """
+    contentMd5: String
   }
 
   type Header {
@@ -157,7 +162,8 @@ export const typeDefs = /* GraphQL */ `
     confirmMediaUpload(uploadId: ID, objectKey: String): ConfirmResult!
     deleteUpload(id: ID!): Boolean!
     attachUploads(uploadIds: [ID!]!, parentType: String!, parentId: String!): [Upload!]!
-    signUploadParts(id: ID!, partNumbers: [Int!]!): [SignedPart!]!
+    "contentMd5s: each part's MD5 (base64), parallel to partNumbers; each is signed into its part's URL."
+    signUploadParts(id: ID!, partNumbers: [Int!]!, contentMd5s: [String!]): [SignedPart!]!
     completeUpload(id: ID!, parts: [PartInput!]!): Upload!
   }
 `;

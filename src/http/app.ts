@@ -74,11 +74,12 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
 
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     // Answers preflights for the API and for the local object endpoint alike: browsers PUT
-    // with Content-Type, Cache-Control and If-None-Match, and read ETag to complete multipart.
+    // with Content-Type, Cache-Control, If-None-Match and (when signed) Content-MD5, and read
+    // ETag to complete multipart.
     void app.register(cors, {
       origin: [...options.corsOrigins],
       methods: ["GET", "HEAD", "PUT", "POST", "DELETE"],
-      allowedHeaders: ["authorization", "content-type", "cache-control", "if-none-match", "x-request-id"],
+      allowedHeaders: ["authorization", "content-type", "cache-control", "if-none-match", "content-md5", "x-request-id"],
       exposedHeaders: ["ETag", "X-Request-Id"],
       maxAge: 3600,
     });

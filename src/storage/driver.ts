@@ -13,8 +13,9 @@ export interface StorageDriver {
 
   /**
    * A URL the client PUTs the bytes to. The signature covers the bucket, key, `Content-Type`,
-   * the exact `Content-Length`, `Cache-Control` and the expiry, so the store itself refuses any
-   * other upload. The client must send exactly the returned `headers`.
+   * the exact `Content-Length`, `Cache-Control`, the `Content-MD5` when given, and the expiry,
+   * so the store itself refuses any other upload. The client must send exactly the returned
+   * `headers`.
    */
   presignPut(options: PresignPutOptions): Promise<PresignedRequest>;
   /** A short-lived URL to download one object, optionally with a `Content-Disposition`. */
@@ -55,14 +56,15 @@ export interface StorageDriver {
 
   /**
    * A browser form upload (capability `post-policy`): the policy pins the key, type and an
-   * exact `content-length-range`, so the store refuses anything else. Not on R2.
+   * exact `content-length-range`, so the store refuses anything else. Not on R2. Takes no
+   * `contentMd5`: Ceph RGW 16 stores a form's file whatever its Content-MD5 field says.
    */
-  presignPost?(options: Omit<PresignPutOptions, "cacheControl"> & { cacheControl: string }): Promise<PresignedRequest>;
+  presignPost?(options: Omit<PresignPutOptions, "contentMd5">): Promise<PresignedRequest>;
 
   // Multipart uploads (capability `multipart`): large files in presigned parts.
   /** Starts a multipart upload; the object appears only at `completeMultipart`. */
   createMultipart?(options: ObjectRef & { contentType: string; cacheControl: string }): Promise<{ uploadId: string }>;
-  /** A URL for one part; the signature covers its exact `Content-Length`. */
+  /** A URL for one part; the signature covers its exact `Content-Length` (and `Content-MD5` when given). */
   presignPart?(options: PresignPartOptions): Promise<PresignedRequest>;
   /** Assembles the parts, in order, into the object. Refuses to replace an existing key. */
   completeMultipart?(options: ObjectRef & { uploadId: string; parts: readonly CompletedPart[] }): Promise<void>;
@@ -89,6 +91,8 @@ export interface PresignPartOptions extends ObjectRef {
   partNumber: number;
   contentLength: number;
   expiresInSeconds: number;
+  /** The part's MD5, as {@link PresignPutOptions.contentMd5}. */
+  contentMd5?: string;
 }
 
 export interface CompletedPart {
@@ -113,6 +117,16 @@ export interface PresignPutOptions extends ObjectRef {
   contentLength: number;
   cacheControl: string;
   expiresInSeconds: number;
+  /**
+   * The body's MD5, base64 (RFC 1864 `Content-MD5`). Signed and returned in `headers`: the
+   * store refuses a body with another digest (400: S3 `BadDigest`, local `BAD_DIGEST`) and a
+   * request without the header (403), and stores nothing.
+   *
+   * @example
+   * driver.presignPut({ ...ref, contentType: "text/plain", contentLength: 5, cacheControl: "no-cache",
+   *   expiresInSeconds: 300, contentMd5: createHash("md5").update("hello").digest("base64") });
+   */
+  contentMd5?: string;
 }
 
 export interface PresignGetOptions extends ObjectRef {
@@ -136,6 +150,8 @@ export interface PutOptions extends ObjectRef, IoOptions {
   contentType: string;
   contentLength: number;
   cacheControl?: string | undefined;
+  /** The body's MD5, base64: a body with another digest is refused (`BAD_DIGEST`) and nothing is stored. */
+  contentMd5?: string | undefined;
 }
 
 /** One presign result shape for every backend. */

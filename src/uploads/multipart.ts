@@ -1,8 +1,9 @@
 import { StowageError } from "../errors.js";
 import type { Policy } from "../policies/policy.js";
-import type { SignedPart, UploadPartsAnswer } from "../api/presign.js";
+import type { SignedPart, SignPartsRequest, UploadPartsAnswer } from "../api/presign.js";
 import type { CompletedPart, StorageDriver } from "../storage/driver.js";
 import type { UploadRecord } from "../store/records.js";
+import { partMd5s } from "./content-md5.js";
 import { partLength, type PartPlan, planParts } from "./part-plan.js";
 import { stagingOf } from "./staging.js";
 
@@ -48,14 +49,20 @@ export class MultipartUploads {
     return this.#required().createMultipart(ref);
   }
 
-  async signParts(upload: UploadRecord, partNumbers: readonly number[], expiresInSeconds: number): Promise<SignedPart[]> {
+  /**
+   * URLs for parts of the upload, each once; with `contentMd5s` (parallel to `partNumbers`),
+   * each URL signs its part's `Content-MD5`, so the store refuses a corrupted part.
+   */
+  async signParts(upload: UploadRecord, request: SignPartsRequest, expiresInSeconds: number): Promise<SignedPart[]> {
     const multipart = this.#multipartOf(upload);
+    const { partNumbers } = request;
     if (partNumbers.length > MAX_BATCH) {
       throw new StowageError("INVALID_REQUEST", `Ask for at most ${MAX_BATCH} parts at a time.`, { details: { field: "partNumbers" } });
     }
+    const md5s = partMd5s(partNumbers, request.contentMd5s);
     const driver = this.#required();
     return Promise.all(
-      [...new Set(partNumbers)].map(async (partNumber) => {
+      [...md5s].map(async ([partNumber, contentMd5]) => {
         if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > multipart.partCount) {
           throw new StowageError("INVALID_REQUEST", `Part ${partNumber} is outside 1..${multipart.partCount}.`, {
             details: { field: "partNumbers" },
@@ -67,6 +74,7 @@ export class MultipartUploads {
           partNumber,
           contentLength: partLength(upload.declaredSize, multipart, partNumber),
           expiresInSeconds,
+          ...(contentMd5 === undefined ? {} : { contentMd5 }),
         });
         return { partNumber, url: signed.url, method: "PUT" as const, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() };
       }),

@@ -53,6 +53,22 @@ describe("assertPresignInput", () => {
     }
   });
 
+  it("takes a contentMd5 for PUT uploads, in Content-MD5's own form, and refuses it with POST", () => {
+    const md5 = "XUFAKrxLKna5cZ2REBfFkg==";
+    for (const input of [{ ...GOOD, contentMd5: md5 }, { ...GOOD, method: "PUT", contentMd5: md5 }]) {
+      assert.doesNotThrow(() => assertPresignInput(input), JSON.stringify(input));
+    }
+    const hex = "5d41402abc4b2a76b9719d911017c592";
+    for (const contentMd5 of [hex, md5.slice(0, -2), `${md5}=`, "XUFAKrxLKna5cZ2REBfFk===", "XUFAKrxLKna5cZ2REBfF-_==", "", 5, [md5]]) {
+      const r = refusal({ ...GOOD, contentMd5 });
+      assert.deepEqual([r.code, r.field], ["INVALID_REQUEST", "contentMd5"], String(contentMd5));
+      assert.match(r.message, /^contentMd5 must be the base64 of a 16-byte MD5/);
+    }
+    const post = refusal({ ...GOOD, method: "POST", contentMd5: md5 });
+    assert.deepEqual([post.code, post.field], ["INVALID_REQUEST", "contentMd5"]);
+    assert.match(post.message, /^contentMd5 is for PUT uploads only/);
+  });
+
   it("keeps the echoed value short", () => {
     assert.ok(refusal({ ...GOOD, filename: 5, contentType: "x".repeat(10_000) }).message.length < 100);
     assert.ok(refusal({ ...GOOD, size: "9".repeat(10_000) }).message.length < 120);

@@ -82,12 +82,16 @@ export async function presign(ctx: UploadContext, caller: Caller, input: Presign
       await ctx.driver.abortMultipart?.({ ...staging, uploadId }).catch(() => undefined);
       throw error;
     });
-    const first = Array.from({ length: Math.min(plan.partCount, FIRST_BATCH) }, (_, i) => i + 1);
-    const parts = await ctx.multipart.signParts(upload, first, policy.urlTtlSeconds);
+    const partNumbers = Array.from({ length: Math.min(plan.partCount, FIRST_BATCH) }, (_, i) => i + 1);
+    // The whole file's MD5 is its only part's MD5 when there is one part (every upload under
+    // 5 MiB on a store without conditional writes); of several parts it says nothing: unused.
+    const contentMd5s = plan.partCount === 1 && input.contentMd5 !== undefined ? { contentMd5s: [input.contentMd5] } : {};
+    const parts = await ctx.multipart.signParts(upload, { partNumbers, ...contentMd5s }, policy.urlTtlSeconds);
     return { kind: "multipart", id, key, method: "PUT", multipart: { ...plan, parts }, expiresAt: upload.expiresAt.toISOString() };
   }
   await create(ctx, caller, { ...base, method: "put", expiresAt: ttlFromNow(policy.urlTtlSeconds), multipart: undefined });
-  const put = await ctx.driver.presignPut(signOnce);
+  // With the client's MD5 signed in, the store itself refuses bytes that changed on the way.
+  const put = await ctx.driver.presignPut(input.contentMd5 === undefined ? signOnce : { ...signOnce, contentMd5: input.contentMd5 });
   return { kind: "put", id, key, method: "PUT", url: put.url, headers: put.headers, expiresAt: put.expiresAt.toISOString() };
 }
 

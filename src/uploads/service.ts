@@ -1,5 +1,5 @@
 import type { DownloadAnswer, PolicyList, QuotaAnswer, UploadPage } from "../api/uploads.js";
-import type { PresignAnswer, SignPartsAnswer, UploadPartsAnswer } from "../api/presign.js";
+import type { PresignAnswer, SignPartsAnswer, SignPartsRequest, UploadPartsAnswer } from "../api/presign.js";
 import { StowageError } from "../errors.js";
 import { templateNeedsOwnerId } from "../policies/key-template.js";
 import { mayUse, type PolicySet } from "../policies/policy.js";
@@ -110,12 +110,15 @@ export class UploadService {
     return observe === undefined ? work : reportOutcome(work, (outcome) => observe.confirmed(ownerType, outcome));
   }
 
-  /** Fresh URLs for parts of a multipart upload: the next batch, or again after expiry. */
-  async signParts(caller: Caller, id: string, partNumbers: readonly number[]): Promise<SignPartsAnswer> {
+  /**
+   * Fresh URLs for parts of a multipart upload: the next batch, or again after expiry; with
+   * `contentMd5s`, each signs its part's MD5.
+   */
+  async signParts(caller: Caller, id: string, request: SignPartsRequest): Promise<SignPartsAnswer> {
     const upload = await ownUpload(this.#ctx, caller, id);
     const policy = this.#ctx.policies.get(upload.ownerType);
     if (policy === undefined) throw new StowageError("UNKNOWN_OWNER_TYPE", `Unknown owner type '${upload.ownerType}'.`);
-    return { parts: await this.#ctx.multipart.signParts(upload, partNumbers, policy.urlTtlSeconds) };
+    return { parts: await this.#ctx.multipart.signParts(upload, request, policy.urlTtlSeconds) };
   }
 
   /** The parts a pending multipart upload already holds, so a client can resume it. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { isStowageError } from "../../src/errors.js";
@@ -14,6 +14,7 @@ export interface DriverFixture {
 }
 
 const CACHE = "private, max-age=60";
+const md5 = (body: Buffer) => createHash("md5").update(body).digest("base64");
 
 /**
  * The storage contract, run unchanged against every driver: whatever a driver is (local disk,
@@ -83,6 +84,16 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
         undefined,
         "no partial object is left",
       );
+    });
+
+    it("refuses a body whose MD5 is not its contentMd5 (BAD_DIGEST), storing nothing; takes one that matches", async () => {
+      const body = Buffer.from("checked bytes");
+      const write = (k: string, bytes: Buffer) =>
+        driver.put({ bucket, key: k, body: Readable.from([bytes]), contentType: "text/plain", contentLength: bytes.length, contentMd5: md5(body) });
+      await assert.rejects(write(key("digest-bad"), Buffer.from("checked bytez")), (e) => isStowageError(e) && e.code === "BAD_DIGEST");
+      assert.equal(await driver.stat({ bucket, key: key("digest-bad") }), undefined, "nothing stored");
+      await write(key("digest-good"), body);
+      assert.equal((await driver.stat({ bucket, key: key("digest-good") }))?.size, body.length);
     });
 
     it("reads the first bytes of an object, or all of a short one", async () => {
@@ -198,6 +209,58 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
         assert.equal(await driver.stat({ bucket, key: k }), undefined);
       });
     }
+
+    describe("a presigned PUT with a signed Content-MD5", () => {
+      const body = Buffer.from("twelve bytes");
+      const other = Buffer.from("twelve bytez");
+      const signedMd5 = async (k: string) => {
+        const signed = await driver.presignPut({
+          bucket, key: k, contentType: "text/plain", contentLength: body.length, cacheControl: CACHE, expiresInSeconds: 60, contentMd5: md5(body),
+        });
+        assert.equal(signed.headers["Content-MD5"], md5(body), "the client is told to send it");
+        return signed;
+      };
+
+      it("is accepted with the body it was signed for", async () => {
+        const k = key(`md5-${randomUUID()}`);
+        const res = await putPresigned(await signedMd5(k), body);
+        assert.equal(res.status, 200, res.body.toString());
+        assert.equal((await driver.stat({ bucket, key: k }))?.size, body.length);
+      });
+
+      it("refuses other bytes of the same length with 400 (BadDigest / BAD_DIGEST), storing nothing", async () => {
+        const k = key(`md5-${randomUUID()}`);
+        const res = await putPresigned(await signedMd5(k), other);
+        assert.equal(res.status, 400, res.body.toString());
+        assert.match(res.body.toString(), /BAD_?DIGEST/i);
+        assert.equal(await driver.stat({ bucket, key: k }), undefined);
+      });
+
+      for (const [what, override] of [
+        ["without the header", { "Content-MD5": null }],
+        ["with the header changed to match other bytes", { "Content-MD5": md5(other) }],
+        ["with a malformed header", { "Content-MD5": "not-an-md5" }],
+      ] as const) {
+        it(`refuses it ${what} (403), storing nothing`, async () => {
+          const k = key(`md5-${randomUUID()}`);
+          const res = await putPresigned(await signedMd5(k), override["Content-MD5"] === null ? body : other, override);
+          assert.equal(res.status, 403, res.body.toString());
+          assert.equal(await driver.stat({ bucket, key: k }), undefined);
+        });
+      }
+
+      it("checks a Content-MD5 the URL did not sign all the same (a client may add one)", async () => {
+        const k = key(`md5-${randomUUID()}`);
+        const unsigned = await driver.presignPut({
+          bucket, key: k, contentType: "text/plain", contentLength: body.length, cacheControl: CACHE, expiresInSeconds: 60,
+        });
+        assert.equal(unsigned.headers["Content-MD5"], undefined);
+        const wrong = await putPresigned(unsigned, other, { "Content-MD5": md5(body) });
+        assert.equal(wrong.status, 400, wrong.body.toString());
+        assert.equal(await driver.stat({ bucket, key: k }), undefined);
+        assert.equal((await putPresigned(unsigned, body, { "Content-MD5": md5(body) })).status, 200);
+      });
+    });
 
     it("refuses a presigned PUT to another key", async () => {
       const signed = await driver.presignPut({

@@ -3,11 +3,20 @@ import type { TestServer } from "./server.js";
 /** What a shared behaviour test sees of either surface: an answer, or a refusal's code and field. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; field?: string; status: number };
 
+export interface SignedPart {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
 export interface Ticket {
   id: string;
   key: string;
+  kind: string;
+  /** Null for multipart uploads (GraphQL), absent (REST). */
   url: string;
   headers: Record<string, string>;
+  multipart?: { partSize: number; partCount: number; parts: SignedPart[] };
 }
 
 export interface Confirmed {
@@ -25,7 +34,12 @@ export interface Surface {
   get(user: string, id: string): Promise<Outcome<{ id: string; status: string }>>;
   remove(user: string, id: string): Promise<Outcome<true>>;
   quota(user: string): Promise<Outcome<{ usedBytes: number; reservedBytes: number }>>;
+  signParts(user: string, id: string, input: { partNumbers: number[]; contentMd5s?: string[] }): Promise<Outcome<SignedPart[]>>;
 }
+
+type Pairs = { name: string; value: string }[];
+const headerMap = (headers: Pairs) => Object.fromEntries(headers.map((h) => [h.name, h.value]));
+const gqlPart = (p: { partNumber: number; url: string; headers: Pairs }) => ({ ...p, headers: headerMap(p.headers) });
 
 function restOutcome<T>(status: number, body: any, value: (body: any) => T): Outcome<T> {
   if (status < 300) return { ok: true, value: value(body) };
@@ -39,11 +53,13 @@ export function restSurface(server: TestServer): Surface {
   };
   return {
     name: "REST",
-    presign: (user, input) => call("POST", "/v1/uploads", user, input, (b) => ({ id: b.id, key: b.key, url: b.url, headers: b.headers })),
+    presign: (user, input) =>
+      call("POST", "/v1/uploads", user, input, (b) => ({ id: b.id, key: b.key, kind: b.kind, url: b.url, headers: b.headers, multipart: b.multipart })),
     confirm: (user, id) => call("POST", `/v1/uploads/${id}/confirm`, user, undefined, (b) => b),
     get: (user, id) => call("GET", `/v1/uploads/${id}`, user, undefined, (b) => b),
     remove: (user, id) => call("DELETE", `/v1/uploads/${id}`, user, undefined, () => true as const),
     quota: (user) => call("GET", "/v1/quota", user, undefined, (b) => ({ usedBytes: b.usedBytes, reservedBytes: b.reservedBytes })),
+    signParts: (user, id, input) => call("POST", `/v1/uploads/${id}/parts`, user, input, (b) => b.parts),
   };
 }
 
@@ -68,13 +84,19 @@ export function graphqlSurface(server: TestServer): Surface {
   };
   return {
     name: "GraphQL",
-    presign: (user, fileInfo) =>
-      call(user, "mutation($f: FileInfo!) { generateUploadUrl(fileInfo: $f) { uploadId objectKey url headers { name value } } }", { f: fileInfo }, (d) => ({
-        id: d.generateUploadUrl.uploadId,
-        key: d.generateUploadUrl.objectKey,
-        url: d.generateUploadUrl.url,
-        headers: Object.fromEntries(d.generateUploadUrl.headers.map((h: { name: string; value: string }) => [h.name, h.value])),
-      })),
+    presign: (user, fileInfo) => {
+      const part = "partNumber url headers { name value }";
+      const query = `mutation($f: FileInfo!) { generateUploadUrl(fileInfo: $f) {
+        uploadId objectKey kind url headers { name value } multipart { partSize partCount parts { ${part} } } } }`;
+      return call(user, query, { f: fileInfo }, ({ generateUploadUrl: t }) => ({
+        id: t.uploadId,
+        key: t.objectKey,
+        kind: t.kind,
+        url: t.url,
+        headers: headerMap(t.headers),
+        ...(t.multipart === null ? {} : { multipart: { ...t.multipart, parts: t.multipart.parts.map(gqlPart) } }),
+      }));
+    },
     confirm: (user, id) =>
       call(user, "mutation($id: ID) { confirmMediaUpload(uploadId: $id) { success cdnUrl upload { id size contentType } } }", { id }, (d) => ({
         id: d.confirmMediaUpload.upload.id,
@@ -89,5 +111,12 @@ export function graphqlSurface(server: TestServer): Surface {
     },
     remove: (user, id) => call(user, "mutation($id: ID!) { deleteUpload(id: $id) }", { id }, () => true as const),
     quota: (user) => call(user, "{ quota { usedBytes reservedBytes } }", {}, (d) => d.quota),
+    signParts: (user, id, input) =>
+      call(
+        user,
+        "mutation($id: ID!, $n: [Int!]!, $m: [String!]) { signUploadParts(id: $id, partNumbers: $n, contentMd5s: $m) { partNumber url headers { name value } } }",
+        { id, n: input.partNumbers, m: input.contentMd5s },
+        (d) => d.signUploadParts.map(gqlPart),
+      ),
   };
 }

@@ -17,11 +17,13 @@ describe("CORS for browser apps on the embedded default", () => {
     });
 
   it("answers preflights for uploads to the local object endpoint from configured origins", async () => {
-    const res = await preflight("/storage/private/documents/u/x.pdf", "https://app.example.com", "PUT", "content-type,cache-control");
+    const res = await preflight("/storage/private/documents/u/x.pdf", "https://app.example.com", "PUT", "content-type,cache-control,content-md5");
     assert.equal(res.status, 204);
     assert.equal(res.headers["access-control-allow-origin"], "https://app.example.com");
     assert.match(String(res.headers["access-control-allow-methods"]), /PUT/);
-    assert.match(String(res.headers["access-control-allow-headers"]), /content-type/);
+    // Every header a presigned PUT may be told to send, Content-MD5 (signed from contentMd5) included.
+    const allowed = String(res.headers["access-control-allow-headers"]).split(",").map((h) => h.trim());
+    for (const header of ["content-type", "cache-control", "if-none-match", "content-md5"]) assert.ok(allowed.includes(header), `${header}: ${allowed}`);
   });
 
   it("answers preflights for the API, and exposes ETag for multipart completion", async () => {

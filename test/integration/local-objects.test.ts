@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -110,6 +111,27 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     });
     await settled(tmpFiles);
     assert.equal(existsSync(objectFile(urlKey(up))), false);
+    assert.deepEqual(tmpFiles(), []);
+  });
+
+  it("hashes a body sent with a Content-MD5: a mismatch is 400 BAD_DIGEST, with no object and no temp file left", async () => {
+    const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("base64");
+    const input = { ownerType: "document", filename: "a.pdf", contentType: "application/pdf", size: PDF.length, contentMd5: md5(PDF) };
+    const up: Presigned = (await server.api("POST", "/v1/uploads", { as: "uploader", body: input })).json();
+    const bad = Buffer.from(PDF).fill(0x41, 20);
+    const res = await putPresigned(up, bad);
+    assert.equal(res.status, 400);
+    assert.equal(res.json().error.code, "BAD_DIGEST");
+    assert.deepEqual(res.json().error.details, { contentMd5: md5(PDF), computedMd5: md5(bad) });
+    assert.equal(existsSync(objectFile(urlKey(up))), false);
+    assert.deepEqual(tmpFiles(), []);
+
+    // A Content-MD5 that is no MD5 at all, on a URL that signed none: refused before any byte is kept.
+    const plain = await newUpload();
+    const malformed = await putPresigned(plain, PDF, { "Content-MD5": createHash("md5").update(PDF).digest("hex") });
+    assert.equal(malformed.status, 400);
+    assert.deepEqual([malformed.json().error.code, malformed.json().error.details.field], ["INVALID_REQUEST", "headers.content-md5"]);
+    assert.equal(existsSync(objectFile(urlKey(plain))), false);
     assert.deepEqual(tmpFiles(), []);
   });
 

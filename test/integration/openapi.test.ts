@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +99,13 @@ describe("real answers against the OpenAPI document (contract test)", () => {
     assert.equal(put.kind, "put");
     assert.equal((await object("PUT", put.url, put.headers, PNG)).status, 200);
     assert.equal((await object("PUT", put.url, put.headers, PNG)).status, 412);
+    // With a contentMd5: other bytes of the signed length are refused (400 BAD_DIGEST), the right ones taken.
+    const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("base64");
+    const avatarMd5 = { ownerType: "avatar", filename: "me.png", contentType: "image/png", size: PNG.length, contentMd5: md5(PNG) };
+    const checked = (await call("POST", "/v1/uploads", { as: "alice", body: avatarMd5 })).json();
+    assert.equal(checked.headers["Content-MD5"], md5(PNG));
+    assert.equal((await object("PUT", checked.url, checked.headers, Buffer.from(PNG).fill(0, 40))).status, 400);
+    assert.equal((await object("PUT", checked.url, checked.headers, PNG)).status, 200);
     assert.equal((await call("POST", `/v1/uploads/${put.id}/confirm`, { as: "alice" })).status, 200);
     assert.equal((await call("POST", `/v1/uploads/${put.id}/confirm`, { as: "bob" })).status, 404);
     assert.equal((await object("GET", `${server.baseUrl}/storage/public/${put.key}`, {})).status, 200);
@@ -124,7 +132,9 @@ describe("real answers against the OpenAPI document (contract test)", () => {
     const big = png(6 * 1024 * 1024);
     const plan = (await call("POST", "/v1/uploads", { as: "alice", body: { ownerType: "document", filename: "big.png", contentType: "image/png", size: big.length } })).json();
     assert.equal(plan.kind, "multipart");
-    const signed = await call("POST", `/v1/uploads/${plan.id}/parts`, { as: "alice", body: { partNumbers: [1, 2] } });
+    const partOf = (n: number) => big.subarray((n - 1) * plan.multipart.partSize, n * plan.multipart.partSize);
+    const contentMd5s = [md5(partOf(1)), md5(partOf(2))];
+    const signed = await call("POST", `/v1/uploads/${plan.id}/parts`, { as: "alice", body: { partNumbers: [1, 2], contentMd5s } });
     assert.equal(signed.status, 200);
     const parts = [];
     for (const part of signed.json().parts) {
@@ -133,6 +143,8 @@ describe("real answers against the OpenAPI document (contract test)", () => {
       parts.push({ partNumber: part.partNumber, etag: String(uploaded.headers.etag) });
     }
     assert.equal((await call("POST", `/v1/uploads/${plan.id}/parts`, { as: "alice", body: { partNumbers: [3] } })).status, 400);
+    const unpaired = await call("POST", `/v1/uploads/${plan.id}/parts`, { as: "alice", body: { partNumbers: [1, 2], contentMd5s: [md5(PNG)] } });
+    assert.deepEqual([unpaired.status, unpaired.json().error.details.field], [400, "body.contentMd5s"]);
     assert.equal((await call("GET", `/v1/uploads/${plan.id}/parts`, { as: "alice" })).status, 200);
     assert.equal((await call("POST", `/v1/uploads/${plan.id}/complete`, { as: "alice", body: { parts } })).status, 200);
     assert.equal((await call("POST", `/v1/uploads/${plan.id}/confirm`, { as: "alice" })).status, 200);

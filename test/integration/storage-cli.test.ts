@@ -101,11 +101,11 @@ describe("stowage storage cors", () => {
     assert.equal(others.length, 0);
     assert.deepEqual(rule?.AllowedOrigins, [APP]);
     assert.deepEqual([...(rule?.AllowedMethods ?? [])].sort(), ["GET", "HEAD", "POST", "PUT"]);
-    assert.deepEqual([...(rule?.AllowedHeaders ?? [])].sort(), ["cache-control", "content-length", "content-type", "if-none-match", "x-amz-*"]);
+    assert.deepEqual([...(rule?.AllowedHeaders ?? [])].sort(), ["cache-control", "content-length", "content-md5", "content-type", "if-none-match", "x-amz-*"]);
     assert.deepEqual(rule?.ExposeHeaders, ["ETag"]);
     assert.equal(rule?.MaxAgeSeconds, 3600);
 
-    const allowed = await preflight(media.name, APP, "content-type,cache-control,if-none-match,x-amz-checksum-crc32");
+    const allowed = await preflight(media.name, APP, "content-type,cache-control,if-none-match,content-md5,x-amz-checksum-crc32");
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers["access-control-allow-origin"], APP);
     assert.match(String(allowed.headers["access-control-expose-headers"]), /ETag/i);

@@ -16,10 +16,15 @@ function uploadDeadlineMs(limits: ConnectionLimits, contentLength: number): numb
   return Math.min(limits.requestTimeoutMs + Math.ceil(contentLength / MIN_UPLOAD_RATE) * 1000, 2 ** 31 - 1);
 }
 
+/** A header Node may hand over as a list (one it does not join): a repeated one is no single value. */
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
 /**
  * `PUT|GET|HEAD /storage/{bucket}/{key}`: the object endpoint of the local driver, standing in
  * for an S3 bucket. Uploads arrive here directly from clients with a signed URL; the bytes are
- * streamed to disk, never buffered. Served objects carry `nosniff` and a sandboxing CSP so an
+ * streamed to disk, never buffered, and hashed on the way when they come with a Content-MD5. Served objects carry `nosniff` and a sandboxing CSP so an
  * uploaded file can never run script on this origin.
  */
 export function registerLocalObjects(app: App, driver: LocalDriver, limits: ConnectionLimits): void {
@@ -42,7 +47,7 @@ export function registerLocalObjects(app: App, driver: LocalDriver, limits: Conn
           );
         }
         const contentLength = length === undefined ? undefined : Number(length);
-        driver.authorize({
+        const { contentMd5 } = driver.authorize({
           method: "PUT",
           bucket,
           key,
@@ -50,6 +55,7 @@ export function registerLocalObjects(app: App, driver: LocalDriver, limits: Conn
           contentType: request.headers["content-type"],
           contentLength,
           cacheControl: request.headers["cache-control"],
+          contentMd5: header(request.headers["content-md5"]),
         });
         const { uploadId, partNumber } = request.query;
         // A body that stops moving is cut (408) and its temp file removed; one that keeps
@@ -65,6 +71,7 @@ export function registerLocalObjects(app: App, driver: LocalDriver, limits: Conn
               partNumber: Number(partNumber),
               body,
               contentLength: contentLength ?? 0,
+              contentMd5,
             });
             return reply.status(200).header("ETag", etag).send();
           }
@@ -75,6 +82,7 @@ export function registerLocalObjects(app: App, driver: LocalDriver, limits: Conn
             contentType: request.headers["content-type"] ?? "application/octet-stream",
             contentLength: contentLength ?? 0,
             cacheControl: request.headers["cache-control"],
+            contentMd5,
           });
           return reply.status(200).header("ETag", stat.etag).send();
         } finally {

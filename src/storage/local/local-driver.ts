@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
 import { access, constants, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isStowageError, StowageError } from "../../errors.js";
 import type {
@@ -21,11 +21,12 @@ import type {
   StorageDriver,
   StoredPart,
 } from "../driver.js";
+import { badDigest } from "../bad-digest.js";
 import { walkFiles } from "./list.js";
-import { LocalMultipart } from "./multipart.js";
+import { LocalMultipart, type PartUpload } from "./multipart.js";
 import { assertSafeBucket, keyProblem, resolveInside } from "./safe-path.js";
 import { guardFs, isFsUnavailable, statOrUndefined } from "./fs-errors.js";
-import { type LocalBucket, LocalUrls, type ObjectRequest } from "./local-urls.js";
+import { type Authorized, type LocalBucket, LocalUrls, type ObjectRequest } from "./local-urls.js";
 
 export type { LocalBucket } from "./local-urls.js";
 
@@ -97,7 +98,7 @@ export class LocalDriver implements StorageDriver {
   }
 
   /** Checks a request to `/storage/{bucket}/{key}` against its signature (see LocalUrls). */
-  authorize(request: ObjectRequest): { disposition: string | undefined } {
+  authorize(request: ObjectRequest): Authorized {
     this.#bucket(request.bucket);
     if (request.method === "PUT" && request.contentLength === undefined) {
       throw new StowageError("LENGTH_REQUIRED", "Content-Length is required for uploads.");
@@ -201,9 +202,12 @@ export class LocalDriver implements StorageDriver {
       try {
         let received = 0;
         const limit = options.contentLength;
+        // Hashed as it streams (no second read of the file): checked before the file is linked in.
+        const hash = options.contentMd5 === undefined ? undefined : createHash("md5");
         const counter = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
             received += chunk.length;
+            hash?.update(chunk);
             if (received > limit) {
               callback(
                 new StowageError(
@@ -226,6 +230,8 @@ export class LocalDriver implements StorageDriver {
         if (received !== limit) {
           throw new StowageError("INCOMPLETE_BODY", `Received ${received} of ${limit} bytes.`);
         }
+        const computedMd5 = hash?.digest("base64");
+        if (options.contentMd5 !== undefined && computedMd5 !== options.contentMd5) throw badDigest(options.contentMd5, computedMd5);
         await this.#commit(tmpPath, options, { contentType: options.contentType, cacheControl: options.cacheControl });
       } finally {
         await rm(tmpPath, { force: true });
@@ -244,7 +250,7 @@ export class LocalDriver implements StorageDriver {
   }
 
   /** Stores one part of a multipart upload (for the serving route); returns its ETag. */
-  putPart(options: ObjectRef & { uploadId: string; partNumber: number; body: Readable; contentLength: number }): Promise<string> {
+  putPart(options: PartUpload): Promise<string> {
     this.#path(options);
     return this.#track(guardFs(() => this.#multipart.putPart(options)));
   }

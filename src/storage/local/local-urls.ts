@@ -1,5 +1,9 @@
+import { CONTENT_MD5_PATTERN } from "../../api/primitives.js";
+import { isStowageError, StowageError } from "../../errors.js";
 import type { ObjectRef, PresignedRequest, PresignGetOptions, PresignPartOptions, PresignPutOptions } from "../driver.js";
 import { MAX_EXPIRY_SECONDS, type SignedScope, sign, verify } from "./signed-url.js";
+
+const CONTENT_MD5 = new RegExp(CONTENT_MD5_PATTERN);
 
 export interface LocalBucket {
   /** Objects may be read without a signature (like a public bucket behind a CDN). */
@@ -26,6 +30,13 @@ export interface ObjectRequest {
   contentType?: string | undefined;
   contentLength?: number | undefined;
   cacheControl?: string | undefined;
+  contentMd5?: string | undefined;
+}
+
+/** What a checked request may do: a GET's `Content-Disposition`, the MD5 a PUT's body must have. */
+export interface Authorized {
+  disposition: string | undefined;
+  contentMd5: string | undefined;
 }
 
 /**
@@ -50,16 +61,16 @@ export class LocalUrls {
       contentLength: options.contentLength,
       cacheControl: options.cacheControl,
     };
-    return {
-      url: this.#signedUrl(options, scope, {}),
-      method: "PUT",
-      headers: {
-        "Content-Type": options.contentType,
-        "Content-Length": String(options.contentLength),
-        "Cache-Control": options.cacheControl,
-      },
-      expiresAt: new Date(expires * 1000),
+    const headers: Record<string, string> = {
+      "Content-Type": options.contentType,
+      "Content-Length": String(options.contentLength),
+      "Cache-Control": options.cacheControl,
     };
+    if (options.contentMd5 !== undefined) {
+      scope.contentMd5 = options.contentMd5;
+      headers["Content-MD5"] = options.contentMd5;
+    }
+    return { url: this.#signedUrl(options, scope, {}), method: "PUT", headers, expiresAt: new Date(expires * 1000) };
   }
 
   presignPart(options: PresignPartOptions): PresignedRequest {
@@ -73,10 +84,15 @@ export class LocalUrls {
       uploadId: options.uploadId,
       partNumber: options.partNumber,
     };
+    const headers: Record<string, string> = { "Content-Length": String(options.contentLength) };
+    if (options.contentMd5 !== undefined) {
+      scope.contentMd5 = options.contentMd5;
+      headers["Content-MD5"] = options.contentMd5;
+    }
     return {
       url: this.#signedUrl(options, scope, { uploadId: options.uploadId, partNumber: String(options.partNumber) }),
       method: "PUT",
-      headers: { "Content-Length": String(options.contentLength) },
+      headers,
       expiresAt: new Date(expires * 1000),
     };
   }
@@ -101,20 +117,22 @@ export class LocalUrls {
 
   /**
    * Checks a request against its signature: GETs of public buckets need none; PUTs are checked
-   * with the type, length and cache-control they actually carry (a part: its length only).
-   * Returns the `Content-Disposition` a signed GET asked for.
+   * with the type, length, cache-control and MD5 they actually carry (a part: its length and
+   * MD5). Returns the `Content-Disposition` a signed GET asked for, and the MD5 a PUT's body
+   * must have.
    */
-  authorize(request: ObjectRequest): { disposition: string | undefined } {
+  authorize(request: ObjectRequest): Authorized {
     const { query } = request;
     const nowSeconds = Math.floor(this.#o.now().getTime() / 1000);
     const secret = this.#o.signingSecret;
     if (request.method === "GET") {
-      if (query.signature === undefined && this.#o.buckets[request.bucket]?.public) return { disposition: undefined };
+      const unsigned = { disposition: undefined, contentMd5: undefined };
+      if (query.signature === undefined && this.#o.buckets[request.bucket]?.public) return unsigned;
       const disposition = query["response-content-disposition"];
       const scope: Omit<SignedScope, "expires"> = { method: "GET", bucket: request.bucket, key: request.key };
       if (disposition !== undefined) scope.disposition = disposition;
       verify(scope, query, secret, nowSeconds);
-      return { disposition };
+      return { disposition, contentMd5: undefined };
     }
     const scope: Omit<SignedScope, "expires"> = {
       method: "PUT",
@@ -123,7 +141,7 @@ export class LocalUrls {
       ...(request.contentLength === undefined ? {} : { contentLength: request.contentLength }),
     };
     if (query.uploadId !== undefined) {
-      // A part: only its length is signed, as for S3's UploadPart.
+      // A part: only its length (and an MD5) is signed, as for S3's UploadPart.
       scope.uploadId = query.uploadId;
       scope.partNumber = Number(query.partNumber);
     } else {
@@ -131,8 +149,26 @@ export class LocalUrls {
       if (request.contentType !== undefined) scope.contentType = request.contentType;
       if (request.cacheControl !== undefined) scope.cacheControl = request.cacheControl;
     }
-    verify(scope, query, secret, nowSeconds);
-    return { disposition: undefined };
+    const { contentMd5 } = request;
+    if (contentMd5 === undefined) {
+      verify(scope, query, secret, nowSeconds);
+      return { disposition: undefined, contentMd5: undefined };
+    }
+    try {
+      verify({ ...scope, contentMd5 }, query, secret, nowSeconds);
+    } catch (error) {
+      // A Content-MD5 the URL did not sign is checked all the same, as S3 does (measured on
+      // RGW): a client may add one on its own. One the URL did sign cannot be dropped or
+      // changed: neither scope then matches.
+      if (!isStowageError(error) || error.code !== "SIGNATURE_MISMATCH") throw error;
+      verify(scope, query, secret, nowSeconds);
+    }
+    if (!CONTENT_MD5.test(contentMd5)) {
+      throw new StowageError("INVALID_REQUEST", "Content-MD5 must be the base64 of the body's 16-byte MD5 (24 characters ending in ==).", {
+        details: { field: "headers.content-md5" },
+      });
+    }
+    return { disposition: undefined, contentMd5 };
   }
 
   #signedUrl(ref: ObjectRef, scope: SignedScope, extra: Record<string, string>): string {

@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { StowageError } from "../../errors.js";
+import { badDigest } from "../bad-digest.js";
 import type { CompletedPart, ObjectRef, StoredPart } from "../driver.js";
 
 interface Manifest extends ObjectRef {
@@ -15,6 +16,16 @@ interface Manifest extends ObjectRef {
 }
 
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+
+/** One part arriving at the local object endpoint. */
+export interface PartUpload extends ObjectRef {
+  uploadId: string;
+  partNumber: number;
+  body: Readable;
+  contentLength: number;
+  /** The part's MD5 (base64), signed or sent: a part with another digest is refused. */
+  contentMd5?: string | undefined;
+}
 
 /**
  * Multipart uploads on local disk, mirroring S3's flow so clients need one code path: parts
@@ -35,8 +46,8 @@ export class LocalMultipart {
     return uploadId;
   }
 
-  /** Streams one part to disk; returns its quoted MD5 ETag. */
-  async putPart(ref: ObjectRef & { uploadId: string; partNumber: number; body: Readable; contentLength: number }): Promise<string> {
+  /** Streams one part to disk; returns its quoted MD5 ETag. A part that fails its Content-MD5 replaces nothing. */
+  async putPart(ref: PartUpload): Promise<string> {
     await this.#manifest(ref);
     const hash = createHash("md5");
     let received = 0;
@@ -54,7 +65,10 @@ export class LocalMultipart {
         throw new StowageError("INCOMPLETE_BODY", "The part ended before all bytes arrived.", { cause: error });
       });
       if (received !== ref.contentLength) throw new StowageError("INCOMPLETE_BODY", `Received ${received} of ${ref.contentLength} bytes.`);
-      const etag = `"${hash.digest("hex")}"`;
+      const digest = hash.digest();
+      const computedMd5 = digest.toString("base64");
+      if (ref.contentMd5 !== undefined && computedMd5 !== ref.contentMd5) throw badDigest(ref.contentMd5, computedMd5);
+      const etag = `"${digest.toString("hex")}"`;
       // The ETag rides in the file name, so a part and its ETag are replaced together by one rename.
       await this.#dropPart(ref.uploadId, ref.partNumber);
       await rename(tmp, join(this.#uploadDir(ref.uploadId), `${ref.partNumber}.${etag.slice(1, -1)}.part`));

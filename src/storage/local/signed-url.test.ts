@@ -138,6 +138,28 @@ describe("sign/verify", () => {
     assert.throws(() => check({ method: "PUT" }, query), isCode("SIGNATURE_MISMATCH"));
   });
 
+  it("signs a Content-MD5 into the scope: it cannot be dropped, changed or added", () => {
+    const md5 = "XUFAKrxLKna5cZ2REBfFkg==";
+    const signed = { ...PUT, contentMd5: md5 };
+    const { expires, ...scope } = signed;
+    const query = { expires: String(expires), signature: sign(signed, SECRET) };
+    assert.doesNotThrow(() => verify(scope, query, SECRET, NOW));
+    const { contentMd5: _dropped, ...without } = scope;
+    for (const request of [without, { ...scope, contentMd5: "1B2M2Y8AsgTpgAmY7PhCfg==" }, { ...scope, contentMd5: md5.toLowerCase() }]) {
+      assert.throws(() => verify(request, query, SECRET, NOW), isCode("SIGNATURE_MISMATCH"), JSON.stringify(request));
+    }
+    // And a URL signed without one does not verify a request that names one as signed.
+    assert.throws(() => check({ contentMd5: md5 }), isCode("SIGNATURE_MISMATCH"));
+  });
+
+  it("keeps the signatures of scopes without an MD5 as they were before MD5s existed (URLs handed out survive an upgrade)", () => {
+    // Computed with the signer as it was before `contentMd5` was added to the scope.
+    assert.equal(sign(PUT, SECRET), "81IsGsGrew6bFbB2VBdrJCMPfonnXFx2HOM1x2ckark");
+    const part: SignedScope = { method: "PUT", bucket: "private", key: "staging/x", expires: NOW + 300, contentLength: 5, uploadId: "u", partNumber: 2 };
+    assert.equal(sign(part, SECRET), "g5GTq-wKWFaeR9ugEF7Z113UTLX8v5eV-u2u3fBn5RA");
+    assert.notEqual(sign({ ...part, contentMd5: "XUFAKrxLKna5cZ2REBfFkg==" }, SECRET), sign(part, SECRET));
+  });
+
   it("signs deterministically and distinguishes scopes", () => {
     assert.equal(sign(PUT, SECRET), sign({ ...PUT }, SECRET));
     assert.notEqual(sign(PUT, SECRET), sign({ ...PUT, key: `${PUT.key} ` }, SECRET));

@@ -13,10 +13,12 @@ import type { IoOptions } from "../driver.js";
  * - `cache-control`: signed into every PUT so the stored object serves with the policy's caching.
  * - `if-none-match`: signed (`If-None-Match: *`) where the store honours conditional writes, so a
  *   URL cannot be used to replace the bytes after confirm.
+ * - `content-md5`: signed when the client gave the body's MD5 at presign (`contentMd5`,
+ *   `contentMd5s`), so the store refuses corrupted bytes.
  * - `x-amz-*`: S3 client libraries in the browser (multipart part uploads, checksums,
  *   `x-amz-date`/`x-amz-security-token` with temporary credentials) add these.
  */
-export const CORS_ALLOWED_HEADERS = ["content-type", "content-length", "cache-control", "if-none-match", "x-amz-*"];
+export const CORS_ALLOWED_HEADERS = ["content-type", "content-length", "cache-control", "if-none-match", "content-md5", "x-amz-*"];
 
 /**
  * Response headers scripts may read. Browsers hide all but a few; a multipart upload must read

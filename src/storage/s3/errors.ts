@@ -23,6 +23,11 @@ export function isPreconditionFailed(error: unknown): boolean {
   return name === "PreconditionFailed" || statusOf(error) === 412;
 }
 
+/** The store found the body's MD5 is not its Content-MD5 (nothing was stored). */
+export function isBadDigest(error: unknown): boolean {
+  return (error as SdkError | undefined)?.name === "BadDigest";
+}
+
 /** Whether an error means the store could not be reached or answered 5xx (worth a retry later). */
 export function isUnavailable(error: unknown): boolean {
   const e = error as SdkError | undefined;

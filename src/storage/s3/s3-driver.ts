@@ -36,7 +36,8 @@ import type {
   StorageDriver,
   StoredPart,
 } from "../driver.js";
-import { isMissing, isPreconditionFailed, toStorageError } from "./errors.js";
+import { badDigest } from "../bad-digest.js";
+import { isBadDigest, isMissing, isPreconditionFailed, toStorageError } from "./errors.js";
 import { escapeUri, Presigner } from "./presigner.js";
 
 export interface S3BucketConfig {
@@ -152,6 +153,9 @@ export class S3Driver implements StorageDriver {
     // A presigned PUT stays usable until it expires; signing If-None-Match makes the store
     // itself refuse a second PUT, so nobody can swap the bytes after confirm.
     if (this.#options.conditionalWrites) headers["If-None-Match"] = "*";
+    // Signed like the others: the store checks the body against it (400 BadDigest, nothing
+    // stored), and a PUT that leaves it out or changes it no longer matches the signature (403).
+    if (options.contentMd5 !== undefined) headers["Content-MD5"] = options.contentMd5;
     const { url, expiresAt } = await this.#presigner.presign({
       method: "PUT",
       bucket: this.#bucket(options.bucket).name,
@@ -162,7 +166,7 @@ export class S3Driver implements StorageDriver {
     return { url, method: "PUT", headers, expiresAt };
   }
 
-  async presignPost(options: PresignPutOptions): Promise<PresignedRequest> {
+  async presignPost(options: Omit<PresignPutOptions, "contentMd5">): Promise<PresignedRequest> {
     if (!this.#options.postPolicy) throw new StowageError("INVALID_REQUEST", "This store does not accept POST uploads; use PUT.");
     const bucket = this.#bucket(options.bucket).name;
     const post = await createPresignedPost(this.#once, {
@@ -267,6 +271,7 @@ export class S3Driver implements StorageDriver {
           ContentLength: options.contentLength,
           ContentType: options.contentType,
           ...(options.cacheControl === undefined ? {} : { CacheControl: options.cacheControl }),
+          ...(options.contentMd5 === undefined ? {} : { ContentMD5: options.contentMd5 }),
           ...(this.#options.conditionalWrites ? { IfNoneMatch: "*" } : {}),
         }),
         { abortSignal: signal },
@@ -275,6 +280,7 @@ export class S3Driver implements StorageDriver {
       if (isPreconditionFailed(error)) {
         throw new StowageError("OBJECT_EXISTS", "An object already exists at this key.");
       }
+      if (options.contentMd5 !== undefined && isBadDigest(error)) throw badDigest(options.contentMd5);
       if (body.lengthError !== undefined) throw body.lengthError;
       throw toStorageError(error, "write");
     }
@@ -473,7 +479,9 @@ export class S3Driver implements StorageDriver {
   }
 
   async presignPart(options: PresignPartOptions): Promise<PresignedRequest> {
-    const headers = { "Content-Length": String(options.contentLength) };
+    // UploadPart checks Content-MD5 as PutObject does (measured on RGW: 400 BadDigest).
+    const headers: Record<string, string> = { "Content-Length": String(options.contentLength) };
+    if (options.contentMd5 !== undefined) headers["Content-MD5"] = options.contentMd5;
     const { url, expiresAt } = await this.#presigner.presign({
       method: "PUT",
       bucket: this.#bucket(options.bucket).name,
