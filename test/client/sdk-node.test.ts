@@ -239,3 +239,65 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the Node SDK on ${na
     assert.equal(result.size, body.length);
   });
 });
+
+for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`end-to-end integrity through the Node SDK on ${name}`, () => {
+  let backend: SweepBackend;
+  before(async () => {
+    backend = await makeBackend();
+  });
+  after(async () => backend.close());
+
+  /** A transport that flips one byte of the body on its way (same length), as a bad link would. */
+  const corrupting = (which: (url: URL) => boolean) => {
+    const sent: { url: URL; headers: Record<string, string> }[] = [];
+    const transport: Transport = (request) => {
+      const url = new URL(request.url);
+      sent.push({ url, headers: request.headers });
+      if (!which(url)) return fetchTransport(request);
+      const body = request.body;
+      const flipped = {
+        size: body.size,
+        stream: () =>
+          body.stream().pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, sink) {
+                const copy = new Uint8Array(chunk);
+                if (copy.length > 100) copy[100] = (copy[100] ?? 0) ^ 0xff;
+                sink.enqueue(copy);
+              },
+            }),
+          ),
+      };
+      return fetchTransport({ ...request, body: flipped });
+    };
+    return { transport, sent };
+  };
+  const client = (user: string, transport: Transport) =>
+    createClient({ baseUrl: backend.server.baseUrl, getToken: () => backend.server.token(user), retry: FAST_RETRY, transport });
+
+  it("signs each body's MD5, so the store refuses a PUT whose bytes changed on the way", async () => {
+    const { transport, sent } = corrupting(() => true);
+    const error = await rejection(client("flip", transport).upload(png(5000), { ownerType: "avatar", contentType: "image/png" }));
+    assert.equal(error.kind, "refused");
+    assert.equal(error.code, "BAD_DIGEST");
+    assert.equal(error.status, 400);
+    assert.equal(sent.length, 1, "a refusal is not retried");
+    assert.ok(Object.keys(sent[0]?.headers ?? {}).some((h) => h.toLowerCase() === "content-md5"));
+  });
+
+  it("refuses a corrupted part, and sends every part with its own MD5", async () => {
+    const { transport, sent } = corrupting((url) => url.searchParams.get("partNumber") === "2");
+    const error = await rejection(client("flip-part", transport).upload(video(11 * MiB), { ownerType: "video", contentType: "video/mp4" }));
+    assert.equal(error.code, "BAD_DIGEST");
+    assert.ok(sent.every((s) => Object.keys(s.headers).some((h) => h.toLowerCase() === "content-md5")));
+  });
+
+  it("uploads untouched bytes with integrity on (the default), and without it when asked", async () => {
+    const { transport, sent } = corrupting(() => false);
+    const done = await client("fine", transport).upload(video(11 * MiB), { ownerType: "video", contentType: "video/mp4" });
+    assert.equal(done.status, "confirmed");
+    const off = await client("fine", transport).upload(png(3000), { ownerType: "avatar", contentType: "image/png", integrity: false });
+    assert.equal(off.status, "confirmed");
+    assert.ok(!Object.keys(sent.at(-1)?.headers ?? {}).some((h) => h.toLowerCase() === "content-md5"));
+  });
+});

@@ -62,7 +62,7 @@ export interface UploadContext {
 export async function runUpload(ctx: UploadContext, source: UploadSource, options: UploadOptions): Promise<UploadResult> {
   const contentType = options.contentType ?? source.type ?? "application/octet-stream";
   const filename = options.filename ?? source.name ?? "upload";
-  const integrity = options.integrity ?? false;
+  const integrity = options.integrity ?? true;
   const policy = await ctx.policy(options.ownerType);
   checkAgainstPolicy(policy, source.size, contentType, options.ownerId);
   const threshold = policy?.multipartThresholdBytes ?? null;
