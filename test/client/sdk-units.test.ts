@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { refusalOf } from "../../packages/client/src/errors.js";
-import { md5Hex, nobleMd5 } from "../../packages/client/src/md5.js";
+import { browserMd5, md5Hex, nobleMd5 } from "../../packages/client/src/md5.js";
 import { cryptoMd5, typeFromName } from "../../packages/client/src/node.js";
 import { checkAgainstPolicy } from "../../packages/client/src/policy-check.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, retrySettings } from "../../packages/client/src/retry.js";
@@ -56,12 +56,13 @@ describe("client sources", () => {
 });
 
 describe("client MD5", () => {
-  it("gives the same base64 Content-MD5 with noble (browsers) and node:crypto", async () => {
+  it("gives the same base64 Content-MD5 with hash-wasm and noble (browsers) and node:crypto", async () => {
     for (const size of [0, 1, 64, 1_000_003]) {
       const bytes = randomBytes(size);
       const expected = createHash("md5").update(bytes).digest("base64");
       const range = await blobSource(new Blob([bytes])).range(0, size);
       assert.equal(await nobleMd5(range), expected);
+      assert.equal(await browserMd5(range), expected);
       assert.equal(await cryptoMd5(range), expected);
       assert.equal(md5Hex(expected), createHash("md5").update(bytes).digest("hex"));
     }

@@ -7,7 +7,7 @@
  * const upload = await client.upload(file, { ownerType: "avatar", onProgress: (p) => bar.value = p.loaded / p.total });
  */
 import { type ClientOptions, clientFor, type StowageClient } from "./client.js";
-import { nobleMd5 } from "./md5.js";
+import { browserMd5 } from "./md5.js";
 import { localStorageResumeStore, memoryResumeStore } from "./resume.js";
 import { blobSource, type UploadSource } from "./source.js";
 import { fetchTransport } from "./transport-fetch.js";
@@ -20,7 +20,7 @@ export function createClient(options: ClientOptions): StowageClient<BrowserInput
     {
       toSource: (input) => Promise.resolve(input instanceof Blob ? blobSource(input) : input),
       transport: typeof XMLHttpRequest === "function" ? xhrTransport : fetchTransport,
-      md5: nobleMd5,
+      md5: browserMd5,
       resumeStore: () => (typeof localStorage === "object" ? localStorageResumeStore() : memoryResumeStore()),
     },
     options,
