@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `npm test`: lint, typecheck, then every test. The S3 tests need a real S3 server: unless
 # S3_TEST_ENDPOINT points at one already, a throw-away Ceph RADOS Gateway is installed (Debian
-# packages, once) and started for this run, and stopped when it ends.
+# packages, once) and started for this run, and stopped when it ends. The browser tests need
+# Chromium: installed (Debian's package, once) unless it is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run -s lint
 npm run -s typecheck
+
+scripts/browser.sh install
 
 if [ -z "${S3_TEST_ENDPOINT:-}" ]; then
   scripts/s3-test-server.sh install

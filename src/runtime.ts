@@ -11,6 +11,7 @@ import { registerGraphql } from "./graphql/plugin.js";
 import { buildApp } from "./http/app.js";
 import { connectionLimitsOf } from "./http/connection-limits.js";
 import { buildMetricsApp } from "./http/metrics-app.js";
+import { isPageBuilt } from "./http/upload-page.js";
 import type { App } from "./http/types.js";
 import { Metrics } from "./metrics/registry.js";
 import { uploadMetrics } from "./metrics/upload-metrics.js";
@@ -34,6 +35,8 @@ export interface Runtime {
   metrics: Metrics | undefined;
   /** The listener of `STOWAGE_METRICS_PORT`, when set. */
   metricsApp: App | undefined;
+  /** `/` serves the upload page: it is on (`STOWAGE_UPLOAD_PAGE`) and built. */
+  uploadPage: boolean;
   /**
    * Removes the local driver's temp files that no upload can still be writing (a killed
    * process's): at start-up, and with every scheduled sweep. Nothing to do on S3.
@@ -100,6 +103,11 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     onWarning: (message, context) => logger.warn(context, message),
   });
   const verifyToken = createVerifier(config.jwt);
+  const uploadPage = config.uploadPage.enabled && isPageBuilt(config.uploadPage.dir);
+  if (config.uploadPage.enabled && !uploadPage) {
+    // Not fatal: the API is what matters, and `node --import tsx src/main.ts serve` builds nothing.
+    logger.warn({ dir: config.uploadPage.dir }, "the upload page is not built (npm run build builds it); / answers 404");
+  }
   const app = buildApp(
     {
       service,
@@ -124,6 +132,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       })],
       // With a port of its own, /metrics is served there and not here.
       metrics: metrics && { metrics, route: config.metrics.port === undefined ? { token: config.metrics.token } : undefined },
+      uploadPage: uploadPage ? { dir: config.uploadPage.dir, storageOrigins: driver.browserOrigins() } : undefined,
     },
   );
   const metricsApp = metrics !== undefined && config.metrics.port !== undefined
@@ -142,6 +151,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     service,
     metrics,
     metricsApp,
+    uploadPage,
     removeStaleTemp,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });

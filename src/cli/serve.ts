@@ -3,6 +3,7 @@ import { createLogger } from "../logger.js";
 import { createRuntime } from "../runtime.js";
 import { describeDatabase } from "../store/open.js";
 import { sweepOnSchedule } from "../sweeper/schedule.js";
+import { type SignInLink, signInLink } from "./sign-in-link.js";
 import { tokenHint } from "./token-hint.js";
 
 /** `stowage serve`: start the HTTP service and stop cleanly on SIGINT/SIGTERM. */
@@ -13,6 +14,7 @@ export async function serve(config: Config): Promise<void> {
   }
   const runtime = await createRuntime(config, logger);
   const address = await runtime.listen();
+  const page = runtime.uploadPage ? await signInLink(config) : undefined;
   const lines = [
     "",
     `  Stowage is listening on ${address}`,
@@ -25,6 +27,7 @@ export async function serve(config: Config): Promise<void> {
       ? `  Get a token:       ${tokenHint(config, { cwd: process.cwd() })}`
       : `  Tokens come from:  ${config.jwt.jwksUrl}`,
     `  Try it:            curl -H "Authorization: Bearer $TOKEN" ${config.baseUrl}/v1/quota`,
+    ...(page === undefined ? [] : [`  Upload page:       ${page.url}${signedInNote(page)}`]),
     ...(config.api.docs ? [`  API docs:          ${config.baseUrl}/docs (OpenAPI: ${config.baseUrl}/openapi.json)`] : []),
     `  GraphQL:           ${config.baseUrl}/graphql`,
     ...(config.metrics.enabled ? [`  Metrics:           ${metricsUrl(config)}${config.metrics.token === undefined ? "" : " (bearer STOWAGE_METRICS_TOKEN)"}`] : []),
@@ -61,6 +64,14 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** What the printed link does: sign in a local user, for a while; or nothing (paste a token). */
+function signedInNote(link: SignInLink): string {
+  if (link.user === undefined || link.ttlSeconds === undefined) return "   (sign in with a token)";
+  const s = link.ttlSeconds;
+  const lasts = s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+  return `   (signs you in as ${link.user} for ${lasts})`;
 }
 
 /** Where `/metrics` is served: the metrics port when there is one, else the main port. */

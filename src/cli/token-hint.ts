@@ -2,6 +2,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/schema.js";
 
+/** The user the printed ways in (this command, the upload page's sign-in link) are for. */
+export const TRY_IT_USER = "alice";
+
 /** The checkout or package this code runs from (`src/cli/` or `dist/cli/` is two levels down). */
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
@@ -24,7 +27,7 @@ export function tokenHint(
   if (config.jwt.issuer !== undefined) env.push(`STOWAGE_JWT_ISSUER=${shellQuote(config.jwt.issuer)}`);
   if (config.jwt.audience !== undefined) env.push(`STOWAGE_JWT_AUDIENCE=${shellQuote(config.jwt.audience)}`);
   const npm = where.cwd === root ? "npm" : `npm --prefix ${shellQuote(root)}`;
-  const command = `TOKEN=$(${[...env, npm].join(" ")} run -s stowage -- token --user alice)`;
+  const command = `TOKEN=$(${[...env, npm].join(" ")} run -s stowage -- token --user ${TRY_IT_USER})`;
   // A shell comment, so the line still runs as printed once that variable is set.
   return config.jwtSecretFile === undefined ? `${command}   # needs this server's STOWAGE_JWT_SECRET` : command;
 }

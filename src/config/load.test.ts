@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { ConfigError } from "../errors.js";
 import { loadConfig, redactConfig } from "./load.js";
@@ -76,6 +77,16 @@ describe("loadConfig defaults", () => {
     assert.equal(second.signingSecret, first.signingSecret);
     assert.deepEqual(second.jwt, first.jwt);
     assert.equal(second.jwtSecretFile, files[0]);
+  });
+
+  it("serves the upload page from this package's dist/page unless STOWAGE_UPLOAD_PAGE says no; off by default in production", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    assert.deepEqual(loadConfig({}, cwd).uploadPage, { enabled: true, dir: join(root, "dist", "page") });
+    assert.equal(loadConfig({ STOWAGE_UPLOAD_PAGE: "false" }, cwd).uploadPage.enabled, false);
+    const production = { NODE_ENV: "production", STOWAGE_JWT_SECRET: SECRET_A, STOWAGE_SIGNING_SECRET: SECRET_B };
+    assert.equal(loadConfig(production, cwd).uploadPage.enabled, false);
+    assert.equal(loadConfig({ ...production, STOWAGE_UPLOAD_PAGE: "on" }, cwd).uploadPage.enabled, true);
+    assert.deepEqual(problemsOf({ STOWAGE_UPLOAD_PAGE: "maybe" }), ["STOWAGE_UPLOAD_PAGE must be true or false (got 'maybe')"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Value } from "typebox/value";
 import { DEFAULT_MAX_TTL_SECONDS, type JwtConfig } from "../auth/jwt.js";
 import { ConfigError } from "../errors.js";
@@ -22,6 +23,9 @@ import { parseStorage } from "./storage.js";
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Where `npm run build` puts the upload page: `dist/page/` of this package (from `src/config/` and `dist/config/` alike). */
+const BUILT_PAGE_DIR = fileURLToPath(new URL("../../dist/page", import.meta.url));
 
 /**
  * Reads the configuration once, from the environment and an optional JSON file, and validates
@@ -142,6 +146,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
       docs: flag("STOWAGE_API_DOCS", !production),
       graphqlIntrospection: flag("STOWAGE_GRAPHQL_INTROSPECTION", !production),
     },
+    uploadPage: { enabled: flag("STOWAGE_UPLOAD_PAGE", !production), dir: BUILT_PAGE_DIR },
     metrics: parseMetrics(env, { production, port }, problems),
     logLevel,
     buckets,

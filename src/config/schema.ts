@@ -93,6 +93,8 @@ export interface Config {
   connections: ConnectionConfig;
   /** The API's self-description: the OpenAPI document and `/docs` page, GraphQL introspection. */
   api: { docs: boolean; graphqlIntrospection: boolean };
+  /** The upload page at `/` (`src/http/upload-page.ts`). */
+  uploadPage: UploadPageConfig;
   /** Prometheus metrics (`src/metrics/`) and where `GET /metrics` is served. */
   metrics: MetricsConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -116,6 +118,17 @@ export interface MetricsConfig {
   port: number | undefined;
   /** At least 32 characters; required as a bearer token wherever `/metrics` is served. */
   token: string | undefined;
+}
+
+/** The browser page served at `/`: sign in, see the owner types and the quota (and, later, upload). */
+export interface UploadPageConfig {
+  /** `STOWAGE_UPLOAD_PAGE`: on by default, off by default with `NODE_ENV=production`. */
+  enabled: boolean;
+  /**
+   * The built page (`index.html` and `assets/`), as `npm run build` writes it: `dist/page/` of
+   * this package. Not an environment setting; tests point it at a build of their own.
+   */
+  dir: string;
 }
 
 /** Connection limits and shutdown, in seconds. */

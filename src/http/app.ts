@@ -25,6 +25,7 @@ import { registerSignParts } from "./routes/sign-parts.js";
 import { registerLocalObjects } from "./routes/local-objects.js";
 import { registerMetrics } from "./routes/metrics.js";
 import type { App, HttpDeps } from "./types.js";
+import { registerUploadPage, type UploadPageOptions } from "./upload-page.js";
 import { validatorFactory } from "./validators.js";
 
 export interface AppOptions {
@@ -47,6 +48,8 @@ export interface AppOptions {
    * here too, behind `route.token` when there is one. Absent: metrics are off.
    */
   metrics?: { metrics: Metrics; route: { token: string | undefined } | undefined } | undefined;
+  /** Serve the upload page at `/` (and its assets under `/page/`). Absent: `/` is a 404. */
+  uploadPage?: UploadPageOptions | undefined;
 }
 
 /**
@@ -103,11 +106,12 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   return app;
 }
 
-/** Public routes (health, the local object endpoint), and the `/v1` API behind the bearer token. */
+/** Public routes (health, the local object endpoint, the upload page), and the `/v1` API behind the bearer token. */
 function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
   registerHealth(app, deps);
   if (options.metrics?.route !== undefined) registerMetrics(app, { metrics: options.metrics.metrics, token: options.metrics.route.token });
   if (deps.localDriver !== undefined) registerLocalObjects(app, deps.localDriver, options.limits);
+  if (options.uploadPage !== undefined) registerUploadPage(app, options.uploadPage);
 
   void app.register(async (api) => {
     // On arrival, before any body is read: a request without a valid token costs nothing more.

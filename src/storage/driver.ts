@@ -22,6 +22,11 @@ export interface StorageDriver {
   presignGet(options: PresignGetOptions): Promise<PresignedRequest>;
   /** The unsigned public URL of an object in a public bucket (CDN or store), if it has one. */
   publicUrl(options: ObjectRef): string | undefined;
+  /**
+   * Every origin (`https://host[:port]`) of the URLs above: where browsers send uploads and
+   * fetch downloads. A page's Content-Security-Policy must allow them (`connect-src`, `img-src`).
+   */
+  browserOrigins(): string[];
 
   /** Size, type and version tag of an object, or `undefined` when it does not exist. */
   stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined>;

@@ -309,6 +309,15 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       assert.equal(res.headers["content-disposition"], disposition);
     });
 
+    it("names the origin of every URL it hands out among its browser origins (a page's CSP allows exactly those)", async () => {
+      const origins = driver.browserOrigins();
+      const ref = { bucket, key: key("origin"), expiresInSeconds: 60 };
+      const upload = await driver.presignPut({ ...ref, contentType: "text/plain", contentLength: 1, cacheControl: CACHE });
+      const download = await driver.presignGet(ref);
+      for (const url of [upload.url, download.url]) assert.ok(origins.includes(new URL(url).origin), `${url} not in ${origins.join(", ")}`);
+      for (const origin of origins) assert.equal(new URL(origin).origin, origin);
+    });
+
     it("refuses a presigned GET whose disposition was changed", async () => {
       await put(key("download2.bin"), Buffer.from("x"));
       const signed = await driver.presignGet({

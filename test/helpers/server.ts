@@ -34,12 +34,13 @@ export interface TestServer {
 
 /**
  * Starts the real Stowage (SQLite file + local disk in a fresh temp dir) on an ephemeral port,
- * exactly as `stowage serve` builds it.
+ * exactly as `stowage serve` builds it. `pageDir`: serve the upload page from this build
+ * (`buildPage`) rather than whatever `dist/page/` holds.
  */
-export async function startStowage(env: Env = {}): Promise<TestServer> {
+export async function startStowage(env: Env = {}, options: { pageDir?: string } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "stowage-test-"));
   const port = await freePort();
-  const config = loadConfig(
+  const loaded = loadConfig(
     {
       STOWAGE_PORT: String(port),
       STOWAGE_DATA_DIR: dataDir,
@@ -51,6 +52,7 @@ export async function startStowage(env: Env = {}): Promise<TestServer> {
     dataDir,
     SERVE_SECRETS,
   );
+  const config = options.pageDir === undefined ? loaded : { ...loaded, uploadPage: { ...loaded.uploadPage, dir: options.pageDir } };
   const runtime = await createRuntime(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
     await rm(dataDir, { recursive: true, force: true });
     throw error;

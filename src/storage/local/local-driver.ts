@@ -97,6 +97,10 @@ export class LocalDriver implements StorageDriver {
     return this.#urls.publicUrl(ref);
   }
 
+  browserOrigins(): string[] {
+    return this.#urls.origins();
+  }
+
   /** Checks a request to `/storage/{bucket}/{key}` against its signature (see LocalUrls). */
   authorize(request: ObjectRequest): Authorized {
     this.#bucket(request.bucket);

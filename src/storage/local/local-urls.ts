@@ -108,6 +108,12 @@ export class LocalUrls {
     return { url: this.#signedUrl(options, scope, extra), method: "GET", headers: {}, expiresAt: new Date(expires * 1000) };
   }
 
+  /** This instance's own origin (every signed URL), and the CDN origins of public buckets. */
+  origins(): string[] {
+    const cdns = Object.values(this.#o.buckets).flatMap((b) => (b.public && b.publicBaseUrl !== undefined ? [b.publicBaseUrl] : []));
+    return [...new Set([this.#o.baseUrl, ...cdns].map((url) => new URL(url).origin))];
+  }
+
   publicUrl(ref: ObjectRef): string | undefined {
     const bucket = this.#o.buckets[ref.bucket];
     if (!bucket?.public) return undefined;

@@ -218,6 +218,20 @@ export class S3Driver implements StorageDriver {
       : `${endpoint.protocol}//${bucket.name}.${endpoint.host}${base}/${key}`;
   }
 
+  /**
+   * The public endpoint (path-style), or each bucket's own host on it (virtual-hosted:
+   * `bucket.s3.region.amazonaws.com`), and the CDN origins of public buckets.
+   */
+  browserOrigins(): string[] {
+    const endpoint = this.#publicEndpoint;
+    const buckets = Object.values(this.#options.buckets);
+    const store = this.#options.forcePathStyle
+      ? [endpoint.origin]
+      : buckets.map((b) => new URL(`${endpoint.protocol}//${b.name}.${endpoint.host}`).origin);
+    const cdns = buckets.flatMap((b) => (b.public && b.publicBaseUrl !== undefined ? [new URL(b.publicBaseUrl).origin] : []));
+    return [...new Set([...store, ...cdns])];
+  }
+
   async stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined> {
     try {
       const head = await this.#client.send(
