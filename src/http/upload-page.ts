@@ -33,7 +33,9 @@ export function contentSecurityPolicy(storageOrigins: readonly string[]): string
   const stores = storageOrigins.length === 0 ? "" : ` ${storageOrigins.join(" ")}`;
   return [
     "default-src 'none'",
-    "script-src 'self'",
+    // WebAssembly compiles only with 'wasm-unsafe-eval' (not 'unsafe-eval': no eval of strings):
+    // the SDK's MD5 runs as WebAssembly, about 5× its JavaScript fallback (bench integrity).
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "font-src 'self'",
     `connect-src 'self'${stores}`,

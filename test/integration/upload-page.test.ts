@@ -129,7 +129,7 @@ describe("the upload page in Chromium", () => {
     const csp = String(res.headers["content-security-policy"]);
     // Local storage: uploads go to this instance's own /storage/ endpoint, at its base URL.
     assert.equal(csp, contentSecurityPolicy([server.baseUrl]));
-    for (const directive of ["default-src 'none'", "script-src 'self'", `connect-src 'self' ${server.baseUrl}`, "frame-ancestors 'none'"]) {
+    for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", `connect-src 'self' ${server.baseUrl}`, "frame-ancestors 'none'"]) {
       assert.ok(csp.split("; ").includes(directive), `${directive} in ${csp}`);
     }
     assert.doesNotMatch(csp, /unsafe-/);
