@@ -119,7 +119,8 @@ describe("stowage serve: shutdown and restart", () => {
     const third = await serve(dataDir, port);
     children.push(third);
     const stalled = stall(await presign(1_900_000), 1_900_000);
-    await sleep(300);
+    // The server opens the temp file once the first bytes arrive: wait for it (a loaded machine may take a while).
+    for (let i = 0; i < 100 && tmpFiles().length === 0; i++) await sleep(50);
     const [left] = tmpFiles();
     assert.ok(left !== undefined, "an upload in flight");
     const killed = exitOf(third);
