@@ -30,6 +30,7 @@ export function createClient(options: ClientOptions): StowageClient<BrowserInput
 export type { ClientOptions, StowageClient } from "./client.js";
 export type * from "./contract.js";
 export { isStowageClientError, StowageClientError, type StowageErrorKind } from "./errors.js";
+export { describeUploadError } from "./messages.js";
 export { type ResumeEntry, type ResumeStore, localStorageResumeStore, memoryResumeStore } from "./resume.js";
 export type { RetryOptions } from "./retry.js";
 export { blobSource, type ByteRange, streamSource, type UploadSource } from "./source.js";
