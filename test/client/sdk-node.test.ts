@@ -193,7 +193,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the Node SDK on ${na
     );
     assert.equal(error.code, "ABORTED");
     assert.equal(error.kind, "aborted");
-    assert.equal((await client.get(String(error.details?.uploadId))).status, "deleted");
+    assert.equal((await client.get(String(error.uploadId))).status, "deleted");
     const quota = await client.quota();
     assert.deepEqual([quota.reservedBytes, quota.pendingUploads, quota.usedBytes], [0, 0, 0]);
     const { events } = await runSweep(backend.server, { now: new Date(Date.now() + 3600_000), jobs: ["orphans"] });
@@ -282,6 +282,10 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`end-to-end integrity
     assert.equal(error.code, "BAD_DIGEST");
     assert.equal(error.status, 400);
     assert.equal(sent.length, 1, "a refusal is not retried");
+    // One PUT cannot be resumed: the pending upload is deleted, its reservation released.
+    const flip = createClient({ baseUrl: backend.server.baseUrl, getToken: () => backend.server.token("flip") });
+    assert.equal((await flip.get(String(error.uploadId))).status, "deleted");
+    assert.deepEqual([(await flip.quota()).reservedBytes, (await flip.quota()).pendingUploads], [0, 0]);
     assert.ok(Object.keys(sent[0]?.headers ?? {}).some((h) => h.toLowerCase() === "content-md5"));
   });
 

@@ -10,6 +10,12 @@
  */
 export type StowageErrorKind = "refused" | "network" | "configuration" | "aborted";
 
+export interface ClientErrorOptions extends ErrorOptions {
+  status?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+  uploadId?: string | undefined;
+}
+
 export class StowageClientError extends Error {
   override readonly name = "StowageClientError";
   readonly kind: StowageErrorKind;
@@ -18,18 +24,28 @@ export class StowageClientError extends Error {
   /** The HTTP status, when an answer came. */
   readonly status: number | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** The upload this happened to, once the server had made one (to show, retry or delete it). */
+  readonly uploadId: string | undefined;
 
   constructor(
     kind: StowageErrorKind,
     code: string,
     message: string,
-    options: { status?: number | undefined; details?: Record<string, unknown> | undefined; cause?: unknown } = {},
+    options: ClientErrorOptions = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.code = code;
     this.status = options.status;
     this.details = options.details;
+    this.uploadId = options.uploadId;
+  }
+
+  /** The same error, naming the upload it happened to. */
+  forUpload(uploadId: string | undefined): StowageClientError {
+    if (uploadId === undefined || this.uploadId !== undefined) return this;
+    const { kind, code, message, status, details, cause } = this;
+    return new StowageClientError(kind, code, message, { status, details, cause, uploadId });
   }
 }
 

@@ -114,8 +114,7 @@ export function useUpload<Input>(client: StowageClient<Input>, defaults: HookUpl
           : new StowageClientError("network", "UPLOAD_FAILED", String(caught), { cause: caught });
         if (!run.abort.signal.aborted && pause.signal.aborted) {
           // Paused: the promise waits for resume() or abort().
-          const id = error.details?.uploadId;
-          if (typeof id === "string") run.uploadId = id;
+          if (error.uploadId !== undefined) run.uploadId = error.uploadId;
           return;
         }
         run.done = true;

@@ -84,6 +84,10 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
 
   let uploadId: string | undefined;
   let resumed = false;
+  // What a failure leaves: a single PUT that failed cannot be resumed, so its pending upload is
+  // deleted (its reservation released); once confirm was asked, it may have been confirmed.
+  let singlePut = false;
+  let confirming = false;
   try {
     const request = {
       ownerType: options.ownerType,
@@ -121,6 +125,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
           integrity, resumeKey, signal, failed, options, report,
         });
       } else if (answer.kind === "put") {
+        singlePut = true;
         const body = wholeRange ?? (await source.range(0, source.size));
         await putWithRetry({
           transport: ctx.transport,
@@ -139,6 +144,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
       }
     }
     report(source.size);
+    confirming = true;
     const confirmed = await ctx.api.call<ConfirmAnswer>("POST", `/v1/uploads/${uploadId}/confirm`, { signal });
     await ctx.resume.delete(resumeKey);
     return { ...confirmed, key, ownerType: options.ownerType, filename, resumed };
@@ -147,20 +153,16 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
       // Aborted: nothing is left behind (a multipart upload is aborted with it).
       if (uploadId !== undefined) await ctx.api.call("DELETE", `/v1/uploads/${uploadId}`).catch(() => undefined);
       await ctx.resume.delete(resumeKey);
-      throw new StowageClientError("aborted", "ABORTED", "The upload was aborted.", {
-        cause: options.signal.reason,
-        ...(uploadId === undefined ? {} : { details: { uploadId } }),
-      });
+      throw new StowageClientError("aborted", "ABORTED", "The upload was aborted.", { cause: options.signal.reason, uploadId });
     }
     if (options.pause?.aborted) {
-      throw new StowageClientError("aborted", "PAUSED", "The upload was paused; upload the same file again to resume.", {
-        cause: options.pause.reason,
-        ...(uploadId === undefined ? {} : { details: { uploadId } }),
-      });
+      const message = "The upload was paused; upload the same file again to resume.";
+      throw new StowageClientError("aborted", "PAUSED", message, { cause: options.pause.reason, uploadId });
     }
+    if (singlePut && !confirming && uploadId !== undefined) await ctx.api.call("DELETE", `/v1/uploads/${uploadId}`).catch(() => undefined);
     // A refusal settles the upload (rejected, gone): a later try must start afresh.
     if (isStowageClientError(error) && error.kind === "refused") await ctx.resume.delete(resumeKey);
-    throw error;
+    throw isStowageClientError(error) ? error.forUpload(uploadId) : error;
   } finally {
     failed.abort();
   }

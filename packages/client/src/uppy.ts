@@ -221,8 +221,7 @@ export class StowageUploader<M extends Meta, B extends Body> extends BasePlugin<
     } catch (error) {
       if (signal.aborted) return { kind: "aborted" };
       if (pause.aborted) {
-        const found = isStowageClientError(error) ? error.details?.uploadId : undefined;
-        const uploadId = typeof found === "string" ? found : undefined;
+        const uploadId = isStowageClientError(error) ? error.uploadId : undefined;
         this.#patch(id, { status: "paused", ...(uploadId === undefined ? {} : { uploadId }) });
         return { kind: "paused", uploadId };
       }
