@@ -29,7 +29,7 @@ export const fetchTransport: Transport = async (request) => {
   try {
     const response = await fetch(request.url, {
       method: "PUT",
-      headers: { ...request.headers, "content-length": String(request.body.size) },
+      headers: withLength(request.headers, request.body.size),
       body: counted,
       signal: controller.signal,
       duplex: "half",
@@ -46,3 +46,12 @@ export const fetchTransport: Transport = async (request) => {
     request.signal.removeEventListener("abort", onAbort);
   }
 };
+
+/**
+ * The signed headers with exactly one `Content-Length`: a signed `Content-Length` next to ours
+ * would be joined into `"n, n"`, which Node 24's fetch refuses (Node 20's read the first number).
+ */
+function withLength(headers: Record<string, string>, size: number): Record<string, string> {
+  const kept = Object.entries(headers).filter(([name]) => name.toLowerCase() !== "content-length");
+  return { ...Object.fromEntries(kept), "content-length": String(size) };
+}
