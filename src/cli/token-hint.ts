@@ -1,9 +1,6 @@
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../config/schema.js";
-
-/** The checkout or package this code runs from (`src/cli/` or `dist/cli/` is two levels down). */
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+import { packageRoot } from "../package-root.js";
 
 /**
  * The command `serve` prints for getting a token, which must work as printed: `npm run` runs
@@ -17,7 +14,7 @@ export function tokenHint(
   config: Pick<Config, "dataDir" | "jwt" | "jwtSecretFile">,
   where: { projectRoot?: string; cwd: string },
 ): string {
-  const root = where.projectRoot ?? PROJECT_ROOT;
+  const root = where.projectRoot ?? packageRoot();
   const env: string[] = [];
   if (config.jwtSecretFile !== undefined && config.dataDir !== join(root, ".stowage-data"))
     env.push(`STOWAGE_DATA_DIR=${shellQuote(config.dataDir)}`);
