@@ -7,7 +7,7 @@ import stylistic from "@stylistic/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".stowage-data/"] },
+  { ignores: ["**/dist/", "node_modules/", ".stowage-data/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   stylistic.configs.customize({ indent: 2, quotes: "double", semi: true, arrowParens: true, braceStyle: "1tbs" }),

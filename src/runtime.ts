@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Redis } from "ioredis";
 import { createVerifier } from "./auth/jwt.js";
@@ -15,6 +16,7 @@ import { isPageBuilt } from "./http/upload-page.js";
 import type { App } from "./http/types.js";
 import { Metrics } from "./metrics/registry.js";
 import { uploadMetrics } from "./metrics/upload-metrics.js";
+import { packageRoot } from "./package-root.js";
 import type { StorageDriver } from "./storage/driver.js";
 import { type Storage, storageFromConfig } from "./storage/from-config.js";
 import { checkBuckets } from "./storage/s3/check.js";
@@ -218,7 +220,7 @@ function sharedState(
   };
 }
 
-/** This package's version (`../package.json` from `src/` and from `dist/` alike). */
+/** This package's version (from its package.json, in a checkout and once built alike). */
 function packageVersion(): string {
-  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+  return (createRequire(import.meta.url)(join(packageRoot(), "package.json")) as { version: string }).version;
 }

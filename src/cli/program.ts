@@ -8,6 +8,7 @@ import { serve } from "./serve.js";
 import { buildStorageCommand } from "./storage.js";
 import { buildSweepCommand } from "./sweep.js";
 import { token } from "./token.js";
+import { buildUploadCommand } from "./upload.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -64,6 +65,7 @@ export function buildProgram(env: Env): Command {
   program.addCommand(buildStorageCommand(env));
   program.addCommand(buildSweepCommand(env));
   program.addCommand(buildLifecycleCommand(env));
+  program.addCommand(buildUploadCommand(env));
 
   return program;
 }

@@ -1,12 +1,9 @@
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../config/schema.js";
+import { packageRoot } from "../package-root.js";
 
 /** The user the printed ways in (this command, the upload page's sign-in link) are for. */
 export const TRY_IT_USER = "alice";
-
-/** The checkout or package this code runs from (`src/cli/` or `dist/cli/` is two levels down). */
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 /**
  * The command `serve` prints for getting a token, which must work as printed: `npm run` runs
@@ -20,7 +17,7 @@ export function tokenHint(
   config: Pick<Config, "dataDir" | "jwt" | "jwtSecretFile">,
   where: { projectRoot?: string; cwd: string },
 ): string {
-  const root = where.projectRoot ?? PROJECT_ROOT;
+  const root = where.projectRoot ?? packageRoot();
   const env: string[] = [];
   if (config.jwtSecretFile !== undefined && config.dataDir !== join(root, ".stowage-data"))
     env.push(`STOWAGE_DATA_DIR=${shellQuote(config.dataDir)}`);

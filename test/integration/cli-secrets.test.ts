@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -110,6 +110,24 @@ describe("stowage serve in a data directory of its own", () => {
     const quota = await rawRequest(`${baseUrl}/v1/quota`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(quota.status, 200, quota.body.toString());
     assert.deepEqual(readdirSync(elsewhere), [], "the token command created files");
+  });
+
+  it("the built command (bin/stowage.js on dist/) uploads through the client SDK it carries", async () => {
+    const token = (await runStowage(["token", "--user", "built"], { STOWAGE_DATA_DIR: dataDir })).stdout.trim();
+    const dir = tempDir("built-upload");
+    try {
+      writeFileSync(join(dir, "me.png"), PNG);
+      const args = ["upload", "--owner-type", "avatar", "--url", baseUrl, "--json", "--resume-file", join(dir, "resume.json"), "me.png"];
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "bin/stowage.js"), ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", HOME: dir, STOWAGE_TOKEN: token },
+      });
+      const [result] = JSON.parse(stdout);
+      assert.equal(result.status, "confirmed", stdout);
+      assert.equal(result.size, PNG.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the data private: folder 0700, database, WAL, SHM, secrets, objects and their meta 0600", async () => {

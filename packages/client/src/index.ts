@@ -34,5 +34,6 @@ export { describeUploadError } from "./messages.js";
 export { type ResumeEntry, type ResumeStore, localStorageResumeStore, memoryResumeStore } from "./resume.js";
 export type { RetryOptions } from "./retry.js";
 export { blobSource, type ByteRange, streamSource, type UploadSource } from "./source.js";
+export { fetchTransport } from "./transport-fetch.js";
 export type { PutRequest, PutResponse, Transport } from "./transport.js";
 export type { UploadOptions, UploadProgress, UploadResult } from "./upload.js";
