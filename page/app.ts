@@ -1,11 +1,10 @@
-import { ApiError, createApi, type StowageApi } from "./api.js";
+import { connect, isSignedOut, isStowageClientError } from "./api.js";
 import { h } from "./dom.js";
 import { forgetToken, savedToken, saveToken, type SessionEnv, subjectOf, takeTokenFromAddress } from "./session.js";
 import { accountView } from "./views/account.js";
-import { policiesView } from "./views/policies.js";
 import { problemView } from "./views/problem.js";
-import { quotaView } from "./views/quota.js";
 import { signInView } from "./views/sign-in.js";
+import { loadListing, workspace } from "./workspace.js";
 
 /** Where the page draws, and the browser parts it uses (passed in: nothing below reads globals). */
 export interface PageEnv extends SessionEnv {
@@ -17,8 +16,8 @@ export interface PageEnv extends SessionEnv {
 }
 
 /**
- * The page's two states. Signed out: the sign-in form. Signed in: the caller's quota and the
- * owner types open to them, each a view of its own (`views/`). A token from the address
+ * The page's two states. Signed out: the sign-in form. Signed in: the workspace (`workspace.ts`):
+ * quota, picker and transfers, the caller's files, the owner types open to them. A token from the address
  * (`#token=…`) wins over the one this tab kept; a refused one is forgotten and the form says why.
  */
 export function startPage(env: PageEnv): void {
@@ -52,25 +51,23 @@ function showSignIn(env: PageEnv, problem?: string): void {
 async function showSignedIn(env: PageEnv, token: string): Promise<void> {
   env.main.setAttribute("aria-busy", "true");
   env.main.replaceChildren(h("p", { role: "status" }, "Loading…"));
-  const api: StowageApi = createApi({ token, fetch: env.fetch });
+  const client = connect({ baseUrl: env.location.origin, token, fetch: env.fetch });
+  const signOut = (problem?: string) => {
+    forgetToken(env.storage);
+    showSignIn(env, problem);
+  };
   try {
-    const [policies, quota] = await Promise.all([api.policies(), api.quota()]);
-    env.account.replaceChildren(
-      accountView(subjectOf(token), () => {
-        forgetToken(env.storage);
-        showSignIn(env);
-      }),
-    );
-    // The upload UI (file picker and drop zone, per-file progress, the list of uploads) goes
-    // here as views of its own, given `api` and `policies`; a finished upload redraws the quota.
-    show(env, h("h1", { id: "page-title", tabindex: -1 }, "Your uploads"), quotaView(quota), policiesView(policies));
+    const [policies, quota, listing] = await Promise.all([client.policies(), client.quota(), loadListing(client)]);
+    env.account.replaceChildren(accountView(subjectOf(token), () => signOut()));
+    show(env, ...workspace({ client, policies, quota, listing, origin: env.location.origin, onSignedOut: signOut }));
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      forgetToken(env.storage);
-      showSignIn(env, `This token was refused: ${error.message} Paste another one, or open the link npm start prints.`);
+    if (isSignedOut(error)) {
+      signOut(`This token was refused: ${error.message} Paste another one, or open the link npm start prints.`);
       return;
     }
-    const message = error instanceof ApiError ? error.message : "Stowage could not be reached. Is the server running?";
+    const message = isStowageClientError(error) && error.kind === "refused"
+      ? error.message
+      : "Stowage could not be reached. Is the server running?";
     show(env, problemView(message, () => void showSignedIn(env, token)));
   }
 }

@@ -120,7 +120,7 @@ export interface MetricsConfig {
   token: string | undefined;
 }
 
-/** The browser page served at `/`: sign in, see the owner types and the quota (and, later, upload). */
+/** The browser page served at `/`: sign in, upload (on the client SDK), see and delete uploads, the quota and the owner types. */
 export interface UploadPageConfig {
   /** `STOWAGE_UPLOAD_PAGE`: on by default, off by default with `NODE_ENV=production`. */
   enabled: boolean;

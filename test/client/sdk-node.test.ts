@@ -296,6 +296,26 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`end-to-end integrity
     assert.ok(sent.every((s) => Object.keys(s.headers).some((h) => h.toLowerCase() === "content-md5")));
   });
 
+  it("keeps an upload whose part was refused resumable: the same file again resumes it, reserving nothing twice", async () => {
+    const body = video(11 * MiB);
+    const resumeStore = memoryResumeStore();
+    const { transport } = corrupting((url) => url.searchParams.get("partNumber") === "3");
+    const user = "flip-resume";
+    const getToken = () => backend.server.token(user);
+    const sdk = (t: Transport) => createClient({ baseUrl: backend.server.baseUrl, getToken, retry: FAST_RETRY, transport: t, resumeStore });
+    const error = await rejection(sdk(transport).upload(body, { ownerType: "video", contentType: "video/mp4", concurrency: 1 }));
+    assert.equal(error.code, "BAD_DIGEST");
+    const held = await sdk(fetchTransport).quota();
+    assert.deepEqual([held.pendingUploads, held.reservedBytes], [1, body.length], "the refused upload is still pending");
+
+    const again = meddling();
+    const result = await sdk(again.transport).upload(body, { ownerType: "video", contentType: "video/mp4" });
+    assert.equal(result.resumed, true);
+    assert.equal(again.stats.bytes, body.length - 10 * MiB, "parts 1 and 2 were stored before part 3 was refused: only part 3 again");
+    const quota = await sdk(fetchTransport).quota();
+    assert.deepEqual([quota.pendingUploads, quota.reservedBytes, quota.usedBytes], [0, 0, body.length]);
+  });
+
   it("uploads untouched bytes with integrity on (the default), and without it when asked", async () => {
     const { transport, sent } = corrupting(() => false);
     const done = await client("fine", transport).upload(video(11 * MiB), { ownerType: "video", contentType: "video/mp4" });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { crc32, deflateSync } from "node:zlib";
 
 /** A real 1×1 PNG. */
 export const PNG = Buffer.from(
@@ -24,4 +25,38 @@ export function png(size: number): Buffer {
     0,
     Math.max(size, PNG.length),
   );
+}
+
+/**
+ * A real, visible PNG: a `width`×`height` RGB gradient that browsers decode (an `<img>` of it has
+ * a `naturalWidth`), padded after its IEND chunk to `padTo` bytes: decoders stop at IEND, so the
+ * file can be as large as a test needs (to make progress visible) and still be a picture.
+ */
+export function gradientPng(width: number, height: number, padTo = 0): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, truecolour, deflate, no filter, no interlace
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows.set([Math.round((255 * x) / width), Math.round((255 * y) / height), 160], row + 1 + x * 3);
+    }
+  }
+  const image = Buffer.concat([
+    Buffer.from("89504e470d0a1a0a", "hex"),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+  return image.length >= padTo ? image : Buffer.concat([image, randomBytes(padTo - image.length)]);
 }

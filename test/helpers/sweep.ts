@@ -55,17 +55,18 @@ export interface SweepBackend {
 /**
  * SQLite with local disk, and PostgreSQL with the real S3 server (Ceph RGW): the embedded
  * default and the production shape. Each call starts a fresh instance, so counts are exact.
+ * `options.pageDir` serves the upload page from that build (`buildTestPage`).
  */
-type MakeBackend = (env?: Record<string, string>) => Promise<SweepBackend>;
+type MakeBackend = (env?: Record<string, string>, options?: { pageDir?: string }) => Promise<SweepBackend>;
 export const SWEEP_BACKENDS: [string, MakeBackend][] = DATABASES.map(([dbName, makeDatabase]) => {
   const s3 = dbName === "PostgreSQL";
   const name = s3 ? "PostgreSQL + S3 (Ceph RGW)" : "SQLite + local disk";
-  return [name, async (env: Record<string, string> = {}) => {
+  return [name, async (env: Record<string, string> = {}, options: { pageDir?: string } = {}) => {
     const database = await makeDatabase();
     const buckets = s3 ? await Promise.all([tempBucket("stowage-sweep"), tempBucket("stowage-sweep-c")]) : [];
     const [media, compliance] = buckets;
     const storageEnv = media !== undefined && compliance !== undefined ? stowageS3Env(media.name, compliance.name) : {};
-    const server = await startStowage({ ...database.env, ...storageEnv, STOWAGE_CONFIG_FILE: sweepConfigFile(), ...env });
+    const server = await startStowage({ ...database.env, ...storageEnv, STOWAGE_CONFIG_FILE: sweepConfigFile(), ...env }, options);
     return {
       name,
       database,

@@ -88,6 +88,8 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
   // deleted (its reservation released); once confirm was asked, it may have been confirmed.
   let singlePut = false;
   let confirming = false;
+  /** While parts go to the store: a refusal then leaves the upload pending on the server. */
+  let sendingParts = false;
   try {
     const request = {
       ownerType: options.ownerType,
@@ -102,6 +104,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
     if (stored !== undefined) {
       uploadId = stored.entry.uploadId;
       resumed = true;
+      sendingParts = true;
       key = await uploadParts(ctx, source, {
         uploadId, partSize: stored.list.partSize, partCount: stored.list.partCount, first: new Map(), stored: stored.list.parts,
         integrity, resumeKey, signal, failed, options, report,
@@ -120,6 +123,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
       if (answer.kind === "multipart") {
         const { partSize, partCount } = answer.multipart;
         await ctx.resume.set(resumeKey, { uploadId, partSize, partCount, etags: {}, savedAt: Date.now() });
+        sendingParts = true;
         await uploadParts(ctx, source, {
           uploadId, partSize, partCount, first: new Map(answer.multipart.parts.map((part) => [part.partNumber, part])), stored: [],
           integrity, resumeKey, signal, failed, options, report,
@@ -143,6 +147,7 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
         throw new StowageClientError("configuration", "UNSUPPORTED_UPLOAD_KIND", message);
       }
     }
+    sendingParts = false;
     report(source.size);
     confirming = true;
     const confirmed = await ctx.api.call<ConfirmAnswer>("POST", `/v1/uploads/${uploadId}/confirm`, { signal });
@@ -160,8 +165,12 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
       throw new StowageClientError("aborted", "PAUSED", message, { cause: options.pause.reason, uploadId });
     }
     if (singlePut && !confirming && uploadId !== undefined) await ctx.api.call("DELETE", `/v1/uploads/${uploadId}`).catch(() => undefined);
-    // A refusal settles the upload (rejected, gone): a later try must start afresh.
-    if (isStowageClientError(error) && error.kind === "refused") await ctx.resume.delete(resumeKey);
+    // A refusal by the API settles the upload (rejected, gone): a later try must start afresh. A
+    // part the store refused (a body corrupted on the way, a URL it would not take) leaves the
+    // upload pending with its other parts stored and its size reserved: the entry stays, so the
+    // same file again resumes it rather than reserving its size a second time. (Were it settled
+    // after all, the resume finds out from the server's list of parts and starts afresh.)
+    if (isStowageClientError(error) && error.kind === "refused" && !sendingParts) await ctx.resume.delete(resumeKey);
     throw isStowageClientError(error) ? error.forUpload(uploadId) : error;
   } finally {
     failed.abort();
