@@ -103,12 +103,13 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
     const stored = goesMultipart ? await resumable(ctx, resumeKey, source.size) : undefined;
     if (stored !== undefined) {
       uploadId = stored.entry.uploadId;
-      resumed = true;
       sendingParts = true;
-      key = await uploadParts(ctx, source, {
+      const done = await uploadParts(ctx, source, {
         uploadId, partSize: stored.list.partSize, partCount: stored.list.partCount, first: new Map(), stored: stored.list.parts,
         integrity, resumeKey, signal, failed, options, report,
       });
+      key = done.key;
+      resumed = done.reused > 0;
     } else {
       // A whole-file MD5 only where the file goes in one PUT (parts carry their own).
       const single = !goesMultipart;
@@ -213,7 +214,7 @@ interface PartsJob {
 }
 
 /** Sends the parts the store lacks, `concurrency` at a time, each retried on its own; then completes. */
-async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJob): Promise<string> {
+async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJob): Promise<{ key: string; reused: number }> {
   const { uploadId, partSize, partCount } = job;
   const sizeOf = (n: number) => Math.min(partSize, source.size - (n - 1) * partSize);
   const storedParts = new Map(job.stored.filter((p) => p.size === sizeOf(p.partNumber)).map((p) => [p.partNumber, p.etag]));
@@ -221,6 +222,7 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
   const loaded = new Map<number, number>();
   const total = () => [...loaded.values()].reduce((sum, n) => sum + n, 0);
   const queue = Array.from({ length: partCount }, (_, i) => i + 1);
+  let reused = 0;
 
   const sendPart = async (n: number) => {
     const start = (n - 1) * partSize;
@@ -231,6 +233,7 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
     // local store), checked where the client hashes; otherwise its size is all there is.
     const sameBytes = (etag: string) => contentMd5 === undefined || !/^"?[0-9a-f]{32}"?$/.test(etag) || etag.replaceAll("\"", "") === md5Hex(contentMd5);
     if (kept !== undefined && sameBytes(kept)) {
+      reused += 1;
       etags.set(n, kept);
       loaded.set(n, range.size);
       job.report(total(), { partNumber: n, loaded: range.size, total: range.size });
@@ -292,7 +295,7 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
   if (failure !== undefined) throw firstCause(failure.reason, job.failed.signal.reason);
   const parts = [...etags].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }));
   const completed = await ctx.api.call<{ key?: string }>("POST", `/v1/uploads/${uploadId}/complete`, { body: { parts }, signal: job.signal });
-  return completed?.key ?? "";
+  return { key: completed?.key ?? "", reused };
 }
 
 /** The error that stopped the upload, rather than the abort it caused in the other parts. */
