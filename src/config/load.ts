@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Value } from "typebox/value";
 import { DEFAULT_MAX_TTL_SECONDS, type JwtConfig } from "../auth/jwt.js";
 import { ConfigError } from "../errors.js";
 import { BUILTIN_POLICIES } from "../policies/builtins.js";
 import { templateProblems } from "../policies/key-template.js";
+import { packageRoot } from "../package-root.js";
 import { isMimeType, normalizeMimeType } from "../policies/mime.js";
 import type { Policy } from "../policies/policy.js";
 import {
@@ -24,8 +24,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Where `npm run build` puts the upload page: `dist/page/` of this package (from `src/config/` and `dist/config/` alike). */
-const BUILT_PAGE_DIR = fileURLToPath(new URL("../../dist/page", import.meta.url));
+/** Where `npm run build` puts the upload page: `dist/page/` of this package, whether this runs from `src/` or `dist/src/`. */
+const BUILT_PAGE_DIR = join(packageRoot(), "dist", "page");
 
 /**
  * Reads the configuration once, from the environment and an optional JSON file, and validates

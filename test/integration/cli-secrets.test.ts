@@ -130,6 +130,33 @@ describe("stowage serve in a data directory of its own", () => {
     }
   });
 
+  it("the built server (npm start: bin/stowage.js serve on dist/) serves the built upload page and prints its link", async () => {
+    const port = await freePort();
+    const ownDir = tempDir("built-serve");
+    const built = spawn(process.execPath, [join(ROOT, "bin/stowage.js"), "serve"], {
+      env: { PATH: process.env.PATH ?? "", HOME: ownDir, STOWAGE_DATA_DIR: ownDir, STOWAGE_PORT: String(port), LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      let out = "";
+      await new Promise<void>((resolve, reject) => {
+        built.stderr?.on("data", (c: Buffer) => {
+          out += c;
+          if (out.includes("Try it")) resolve();
+        });
+        built.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      assert.match(out, /Upload page: +http:\/\/127\.0\.0\.1:\d+\/#token=/, out);
+      assert.doesNotMatch(out, /not built/, out);
+      const page = await rawRequest(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200, out);
+      assert.match(page.body.toString(), /<script[^>]+src="\/page\/main-/);
+    } finally {
+      built.kill("SIGKILL");
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the data private: folder 0700, database, WAL, SHM, secrets, objects and their meta 0600", async () => {
     const token = (await runStowage(["token", "--user", "modes"], { STOWAGE_DATA_DIR: dataDir })).stdout.trim();
     const auth = { authorization: `Bearer ${token}` };
