@@ -44,7 +44,11 @@ export interface UploadResult extends ConfirmAnswer {
   key: string;
   ownerType: string;
   filename: string;
-  /** Whether stored parts of an earlier, interrupted upload were reused. */
+  /**
+   * Whether this went on with an earlier, interrupted upload of the same file (its pending upload
+   * on the server, which it completed) rather than starting a new one. Which of its stored parts
+   * could be kept is the server's list of parts against this file's bytes: possibly none.
+   */
   resumed: boolean;
 }
 
@@ -104,12 +108,11 @@ export async function runUpload(ctx: UploadContext, source: UploadSource, option
     if (stored !== undefined) {
       uploadId = stored.entry.uploadId;
       sendingParts = true;
-      const done = await uploadParts(ctx, source, {
+      key = await uploadParts(ctx, source, {
         uploadId, partSize: stored.list.partSize, partCount: stored.list.partCount, first: new Map(), stored: stored.list.parts,
         integrity, resumeKey, signal, failed, options, report,
       });
-      key = done.key;
-      resumed = done.reused > 0;
+      resumed = true;
     } else {
       // A whole-file MD5 only where the file goes in one PUT (parts carry their own).
       const single = !goesMultipart;
@@ -214,7 +217,7 @@ interface PartsJob {
 }
 
 /** Sends the parts the store lacks, `concurrency` at a time, each retried on its own; then completes. */
-async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJob): Promise<{ key: string; reused: number }> {
+async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJob): Promise<string> {
   const { uploadId, partSize, partCount } = job;
   const sizeOf = (n: number) => Math.min(partSize, source.size - (n - 1) * partSize);
   const storedParts = new Map(job.stored.filter((p) => p.size === sizeOf(p.partNumber)).map((p) => [p.partNumber, p.etag]));
@@ -222,7 +225,6 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
   const loaded = new Map<number, number>();
   const total = () => [...loaded.values()].reduce((sum, n) => sum + n, 0);
   const queue = Array.from({ length: partCount }, (_, i) => i + 1);
-  let reused = 0;
 
   const sendPart = async (n: number) => {
     const start = (n - 1) * partSize;
@@ -233,7 +235,6 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
     // local store), checked where the client hashes; otherwise its size is all there is.
     const sameBytes = (etag: string) => contentMd5 === undefined || !/^"?[0-9a-f]{32}"?$/.test(etag) || etag.replaceAll("\"", "") === md5Hex(contentMd5);
     if (kept !== undefined && sameBytes(kept)) {
-      reused += 1;
       etags.set(n, kept);
       loaded.set(n, range.size);
       job.report(total(), { partNumber: n, loaded: range.size, total: range.size });
@@ -295,7 +296,7 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
   if (failure !== undefined) throw firstCause(failure.reason, job.failed.signal.reason);
   const parts = [...etags].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }));
   const completed = await ctx.api.call<{ key?: string }>("POST", `/v1/uploads/${uploadId}/complete`, { body: { parts }, signal: job.signal });
-  return { key: completed?.key ?? "", reused };
+  return completed?.key ?? "";
 }
 
 /** The error that stopped the upload, rather than the abort it caused in the other parts. */
