@@ -14,11 +14,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { build } from "esbuild";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchBrowser } from "../helpers/browser.js";
 import type { PageConfig } from "./pages/page-config.js";
 
-/** Debian's `chromium` package; playwright-core downloads no browser of its own. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS = join(import.meta.dirname, "..", "..", "test-artifacts");
 
 export interface BuiltPages {
@@ -75,21 +74,8 @@ export async function buildPages(entries: readonly string[]): Promise<BuiltPages
   };
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
+/** The one launch of Debian's Chromium the browser tests share (`test/helpers/browser.ts`). */
+export const launchChromium: () => Promise<Browser> = launchBrowser;
 
 export interface TestPage {
   page: Page;
