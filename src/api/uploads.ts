@@ -1,5 +1,5 @@
 import Type, { type Static } from "typebox";
-import { UPLOAD_STATUSES } from "../domain/upload-status.js";
+import { UPLOAD_STATUSES } from "../uploads/status.js";
 import { ByteCount, OwnerType, Timestamp, UploadId } from "./primitives.js";
 
 /** An application record an upload is attached to. */
@@ -60,7 +60,7 @@ export const UploadPage = Type.Object(
 export type UploadPage = Static<typeof UploadPage>;
 
 /** The verdict of confirm: the verified size and type, and where the upload is served. */
-export const ConfirmAnswer = Type.Object(
+export const ConfirmedAnswer = Type.Object(
   {
     id: UploadId,
     status: Type.Literal("confirmed"),
@@ -70,6 +70,22 @@ export const ConfirmAnswer = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * Verified, and waiting for the virus scanner (owner types whose policy scans): not served, no
+ * URL yet. `upload.scanned` (then `confirmed`) or `upload.infected` follows; `GET` tells too.
+ */
+export const ScanningAnswer = Type.Object(
+  {
+    id: UploadId,
+    status: Type.Literal("scanning"),
+    size: ByteCount,
+    contentType: Type.String({ description: "The sniffed type." }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfirmAnswer = Type.Union([ConfirmedAnswer, ScanningAnswer]);
 export type ConfirmAnswer = Static<typeof ConfirmAnswer>;
 
 export const AttachRequest = Type.Object(

@@ -10,7 +10,8 @@ export type FileResult =
     status: string;
     size: number;
     contentType: string;
-    url: string;
+    /** Where it is served; absent while the server scans it. */
+    url?: string | undefined;
     ownerType: string;
     /** Whether parts stored by an earlier, interrupted run were reused. */
     resumed: boolean;
@@ -29,7 +30,8 @@ export interface FileError {
 }
 
 export function succeeded(file: string, result: UploadResult, bytesSent: number): FileResult {
-  const { id, key, status, size, contentType, url, ownerType, resumed } = result;
+  const { id, key, status, size, contentType, ownerType, resumed } = result;
+  const url = "url" in result ? result.url : undefined;
   return { file, ok: true, id, key, status, size, contentType, url, ownerType, resumed, bytesSent };
 }
 
@@ -90,7 +92,7 @@ function figures(error: FileError): string | undefined {
 export function resultLine(result: FileResult): string {
   if (!result.ok) return `${result.file}: ${errorText(result.error)}`;
   const resumed = result.resumed ? `, resumed: ${bytes(result.bytesSent)} sent this time` : "";
-  return `${result.file}: ${result.status}, ${bytes(result.size)}${resumed}  id ${result.id}  ${result.url}`;
+  return `${result.file}: ${result.status}, ${bytes(result.size)}${resumed}  id ${result.id}${result.url === undefined ? "" : `  ${result.url}`}`;
 }
 
 /** `refused (QUOTA_EXCEEDED): This upload would exceed… — 95.0 MiB of 100.0 MiB used; …` */

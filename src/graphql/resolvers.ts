@@ -90,7 +90,7 @@ export function resolvers(service: UploadService): IResolvers {
         const confirmed = byId
           ? await service.confirm(caller, id(args, "uploadId"))
           : await service.confirmByKey(caller, checkInput<string>(ObjectKey, args.objectKey, "objectKey"));
-        return { success: true, cdnUrl: confirmed.url, id: confirmed.id };
+        return { success: true, cdnUrl: "url" in confirmed ? confirmed.url : null, status: confirmed.status, id: confirmed.id };
       },
       deleteUpload: async (_root, args: Args, { caller }: GraphqlContext) => {
         await service.remove(caller, id(args));

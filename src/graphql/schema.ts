@@ -100,8 +100,10 @@ export const typeDefs = /* GraphQL */ `
 
   type ConfirmResult {
     success: Boolean!
-    "The public/CDN URL, or a short-lived signed one for private owner types."
-    cdnUrl: String!
+    "The public/CDN URL, or a short-lived signed one for private owner types; null while the upload is scanning."
+    cdnUrl: String
+    "confirmed, or scanning (owner types whose policy scans: served once found clean)."
+    status: String!
     upload: Upload!
   }
 

@@ -1,3 +1,4 @@
+import type { UploadStatus } from "../uploads/status.js";
 import type { Generated } from "kysely";
 
 /**
@@ -22,7 +23,7 @@ export interface UploadsTable {
   declared_size: number;
   size: number | null;
   etag: string | null;
-  status: string;
+  status: UploadStatus;
   reject_code: string | null;
   reject_reason: string | null;
   created_at: number;

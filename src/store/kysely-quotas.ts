@@ -1,6 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "./database.js";
-import { type QuotaCharge, type QuotaUsage, quotaSubjects } from "./records.js";
+import { type QuotaCharge, type QuotaUsage, quotaSubjects } from "./quota.js";
 
 /*
  * The quota SQL, in one place. A subject's row holds `used_bytes` (confirmed uploads),

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "./database.js";
 import { usageOf } from "./kysely-quotas.js";
-import type { QuotaCharge } from "./records.js";
+import type { QuotaCharge } from "./quota.js";
 import type { CreateOutcome } from "./store.js";
 
 /** One presign's reservation request: the size, and every subject it is charged to. */

@@ -1,7 +1,8 @@
 import type { Selectable } from "kysely";
 import { StowageError } from "../errors.js";
 import type { UploadsTable } from "./database.js";
-import type { UploadMethod, UploadRecord, UploadStatus } from "./records.js";
+import type { UploadMethod, UploadRecord } from "../uploads/record.js";
+import type { UploadStatus } from "../uploads/status.js";
 
 /** Driver error codes that mean "the database is not reachable or not usable right now". */
 const UNAVAILABLE_CODES = new Set([
@@ -40,7 +41,7 @@ export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
     declaredSize: Number(row.declared_size),
     size: row.size === null ? undefined : Number(row.size),
     etag: row.etag ?? undefined,
-    status: row.status as UploadStatus,
+    status: row.status,
     rejectCode: row.reject_code ?? undefined,
     rejectReason: row.reject_reason ?? undefined,
     createdAt: new Date(Number(row.created_at)),

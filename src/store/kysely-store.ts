@@ -6,8 +6,16 @@ import { guardDb, isConstraintViolation, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
-import { type NewUpload, type QuotaCharge, type QuotaUsage, quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
+import { type NewUpload, type UploadRecord } from "../uploads/record.js";
+import { type UploadStatus } from "../uploads/status.js";
+import { type QuotaCharge, type QuotaUsage, quotaSubjects } from "./quota.js";
 import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from "./store.js";
+import { INITIAL_STATUS, isAwaitingUpload, isListed, isServable, statusesWhere } from "../uploads/lifecycle.js";
+
+const LISTED = statusesWhere(isListed);
+const SERVABLE = statusesWhere(isServable);
+/** Only an upload still awaiting its bytes gives its reservation back when its URL expires; a scanning one keeps it. */
+const AWAITING = statusesWhere(isAwaitingUpload);
 
 /**
  * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. A presign reserves
@@ -78,6 +86,7 @@ export class KyselyStore implements MetadataStore {
           .updateTable("uploads")
           .set({ reserved: 0 })
           .where("reserved", "=", 1)
+          .where("status", "in", AWAITING)
           .where("expires_at", "<", input.now.getTime());
         if (input.userId !== undefined) query = query.where("user_id", "=", input.userId);
         if (input.orgId !== undefined) query = query.where("org_id", "=", input.orgId);
@@ -144,7 +153,7 @@ export class KyselyStore implements MetadataStore {
         .selectFrom("uploads")
         .selectAll()
         .where("user_id", "=", query.userId)
-        .where("status", "!=", "deleted");
+        .where("status", "in", LISTED);
       if (query.ownerType !== undefined) q = q.where("owner_type", "=", query.ownerType);
       if (query.before !== undefined) q = q.where("id", "<", query.before);
       const rows = await q.orderBy("id", "desc").limit(query.limit).execute();
@@ -306,7 +315,7 @@ export class KyselyStore implements MetadataStore {
           const refused = input.ids.flatMap((id) => {
             const row = byId.get(id);
             if (row === undefined || row.user_id !== input.userId) return [{ id, reason: "not found" }];
-            if (row.status !== "confirmed") return [{ id, reason: `${row.status}, not confirmed` }];
+            if (!isServable(row.status)) return [{ id, reason: `${row.status}, not confirmed` }];
             const elsewhere = row.attached_at !== null && (row.parent_type !== input.parent.type || row.parent_id !== input.parent.id);
             return elsewhere ? [{ id, reason: "attached to another record" }] : [];
           });
@@ -320,7 +329,7 @@ export class KyselyStore implements MetadataStore {
             .updateTable("uploads")
             .set({ parent_type: input.parent.type, parent_id: input.parent.id, attached_at: sql<number>`coalesce(attached_at, ${input.now.getTime()})` })
             .where("id", "in", input.ids)
-            .where("status", "=", "confirmed")
+            .where("status", "in", SERVABLE)
             .where((eb) => eb.or([eb("attached_at", "is", null), eb.and([eb("parent_type", "=", input.parent.type), eb("parent_id", "=", input.parent.id)])]))
             .returningAll()
             .execute();
@@ -363,7 +372,7 @@ function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
     declared_size: upload.declaredSize,
     size: null,
     etag: null,
-    status: "pending",
+    status: INITIAL_STATUS,
     reject_code: null,
     reject_reason: null,
     created_at: upload.createdAt.getTime(),

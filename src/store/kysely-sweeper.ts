@@ -13,10 +13,21 @@ import {
 import type { Database, UploadsTable } from "./database.js";
 import { dropReservations, refundQuota } from "./kysely-quotas.js";
 import { guardDb, toRecord } from "./kysely-shared.js";
-import { quotaSubjects, type UploadRecord, type UploadStatus } from "./records.js";
+import { type UploadRecord } from "../uploads/record.js";
+import { isAwaitingUpload, isLive, isServable, sourcesOf, statusesWhere } from "../uploads/lifecycle.js";
+import type { UploadStatus } from "../uploads/status.js";
+import { quotaSubjects } from "./quota.js";
 import type { ConfirmedRule, SweeperStore } from "./sweeper-store.js";
 
 type Uploads = ExpressionBuilder<Database, "uploads">;
+
+/** The states each job selects, from the domain model (`uploads/lifecycle.ts`); no literal here. */
+const AWAITING = statusesWhere(isAwaitingUpload);
+const SERVABLE = statusesWhere(isServable);
+const LIVE = statusesWhere(isLive);
+/** What the sweeper may expire: awaiting an upload (abandoned), or servable (rules, missing objects). */
+const EXPIRABLE_ABANDONED = AWAITING.filter((status) => sourcesOf("expired").includes(status));
+const EXPIRABLE_SERVED = SERVABLE.filter((status) => sourcesOf("expired").includes(status));
 
 /**
  * The sweeper's queries on Kysely, for SQLite and PostgreSQL alike. A claim is one statement,
@@ -49,10 +60,10 @@ export class KyselySweeperStore implements SweeperStore {
         const batch = trx
           .selectFrom("uploads")
           .select("id")
-          .where("status", "=", "pending")
+          .where("status", "in", EXPIRABLE_ABANDONED)
           .where("expires_at", "<", input.expiredBefore.getTime())
           .limit(input.limit);
-        const rows = await this.#claim(trx, this.#lockable(batch), "pending", { status: "expired", deleted_at: input.now.getTime() });
+        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_ABANDONED, { status: "expired", deleted_at: input.now.getTime() });
         await dropReservations(trx, rows.map((row) => row.id), input.now);
         return rows.map((row) => ({ ...toRecord(row), reserved: false }));
       }),
@@ -62,7 +73,13 @@ export class KyselySweeperStore implements SweeperStore {
   releaseReservations(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const batch = trx.selectFrom("uploads").selectAll().where("reserved", "=", 1).where("expires_at", "<", input.expiredBefore.getTime()).limit(input.limit);
+        const batch = trx
+          .selectFrom("uploads")
+          .selectAll()
+          .where("reserved", "=", 1)
+          .where("status", "in", AWAITING)
+          .where("expires_at", "<", input.expiredBefore.getTime())
+          .limit(input.limit);
         const rows = await this.#lockable(batch).execute();
         await dropReservations(trx, rows.map((row) => row.id), input.now);
         return rows.map((row) => ({ ...toRecord(row), reserved: false }));
@@ -72,7 +89,12 @@ export class KyselySweeperStore implements SweeperStore {
 
   findReservations(input: { expiredBefore: Date; after: string | undefined; limit: number }): Promise<UploadRecord[]> {
     return guardDb(async () => {
-      const query = this.#db.selectFrom("uploads").selectAll().where("reserved", "=", 1).where("expires_at", "<", input.expiredBefore.getTime());
+      const query = this.#db
+        .selectFrom("uploads")
+        .selectAll()
+        .where("reserved", "=", 1)
+        .where("status", "in", AWAITING)
+        .where("expires_at", "<", input.expiredBefore.getTime());
       return (await byId(query, input)).map(toRecord);
     });
   }
@@ -83,7 +105,7 @@ export class KyselySweeperStore implements SweeperStore {
         .selectFrom("uploads")
         .selectAll()
         .where("staging_key", "is not", null)
-        .where("status", "!=", "pending")
+        .where("status", "not in", AWAITING)
         .where("expires_at", "<", input.expiredBefore.getTime());
       return (await byId(query, input)).map(toRecord);
     });
@@ -106,7 +128,7 @@ export class KyselySweeperStore implements SweeperStore {
       const query = this.#db
         .selectFrom("uploads")
         .selectAll()
-        .where((eb) => unindexed(eb, "status", "pending"))
+        .where((eb) => unindexed(eb, "status", AWAITING))
         .where("expires_at", "<", input.expiredBefore.getTime());
       return (await byId(query, input)).map(toRecord);
     });
@@ -116,7 +138,7 @@ export class KyselySweeperStore implements SweeperStore {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         const batch = trx.selectFrom("uploads").select("id").where(ruleFilter(input.rule, input.now, indexed)).limit(input.limit);
-        const rows = await this.#claim(trx, this.#lockable(batch), "confirmed", { status: "expired", deleted_at: input.now.getTime() });
+        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_SERVED, { status: "expired", deleted_at: input.now.getTime() });
         await refundRows(trx, rows, input.now);
         return rows.map(toRecord);
       }),
@@ -132,7 +154,7 @@ export class KyselySweeperStore implements SweeperStore {
 
   pageConfirmed(input: { after: string | undefined; upTo?: string | undefined; limit: number }): Promise<UploadRecord[]> {
     return guardDb(async () => {
-      let query = this.#db.selectFrom("uploads").selectAll().where((eb) => unindexed(eb, "status", "confirmed"));
+      let query = this.#db.selectFrom("uploads").selectAll().where((eb) => unindexed(eb, "status", SERVABLE));
       if (input.upTo !== undefined) query = query.where("id", "<=", input.upTo);
       return (await byId(query, input)).map(toRecord);
     });
@@ -160,7 +182,7 @@ export class KyselySweeperStore implements SweeperStore {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         const batch = trx.selectFrom("uploads").select("id").where("id", "in", input.ids).where(notRetained(input.now));
-        const rows = await this.#claim(trx, this.#lockable(batch), "confirmed", {
+        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_SERVED, {
           status: "expired",
           reject_code: input.code,
           reject_reason: input.reason,
@@ -180,7 +202,7 @@ export class KyselySweeperStore implements SweeperStore {
         .select("key")
         .where("bucket", "in", input.buckets)
         .where("key", "in", input.keys)
-        .where((eb) => eb.or([eb("status", "in", ["pending", "confirmed"]), eb("retain_until", ">", input.now.getTime())]))
+        .where((eb) => eb.or([eb("status", "in", LIVE), eb("retain_until", ">", input.now.getTime())]))
         .execute();
       // A staging object is kept while its row still names it (the staging job clears that).
       const staged = await this.#db
@@ -197,7 +219,7 @@ export class KyselySweeperStore implements SweeperStore {
   #claim(
     db: Kysely<Database>,
     batch: SelectQueryBuilder<Database, "uploads", { id: string }>,
-    from: UploadStatus,
+    from: readonly UploadStatus[],
     set: Updateable<UploadsTable>,
   ): Promise<Selectable<UploadsTable>[]> {
     const update = db
@@ -206,7 +228,7 @@ export class KyselySweeperStore implements SweeperStore {
       .set(set)
       .from("batch")
       .whereRef("uploads.id", "=", "batch.id")
-      .where("uploads.status", "=", from);
+      .where("uploads.status", "in", from);
     // PostgreSQL's `RETURNING *` would add the batch's columns; SQLite's names only the updated
     // table's, and refuses `uploads.*`.
     return this.#postgres ? update.returningAll("uploads").execute() : update.returningAll().execute();
@@ -222,20 +244,20 @@ function notRetained(now: Date) {
   return (eb: Uploads) => eb.or([eb("retain_until", "is", null), eb("retain_until", "<=", now.getTime())]);
 }
 
-type Term = (eb: Uploads, column: "status" | "owner_type", value: string) => Expression<SqlBool>;
+type Term = (eb: Uploads, column: "status" | "owner_type", values: string | readonly string[]) => Expression<SqlBool>;
 
 function ruleFilter(rule: ConfirmedRule, now: Date, term: Term) {
   return (eb: Uploads) =>
     eb.and([
       term(eb, "owner_type", rule.ownerType),
-      term(eb, "status", "confirmed"),
+      term(eb, "status", SERVABLE),
       eb("confirmed_at", "<", rule.confirmedBefore.getTime()),
       notRetained(now)(eb),
       ...(rule.unattachedOnly ? [eb("attached_at", "is", null)] : []),
     ]);
 }
 
-const indexed: Term = (eb, column, value) => eb(column, "=", value);
+const indexed: Term = (eb, column, values) => (typeof values === "string" ? eb(column, "=", values) : eb(column, "in", values));
 
 /**
  * `column = value` in a form no index can serve. The paged reads walk the primary key in id
@@ -244,7 +266,10 @@ const indexed: Term = (eb, column, value) => eb(column, "=", value);
  * sweep. `coalesce` of a NOT NULL column changes no result and hides the column from the
  * planner's index matching on both databases, so a whole sweep reads the table once.
  */
-const unindexed: Term = (eb, column, value) => eb(eb.fn.coalesce(column, sql.lit("")), "=", value);
+const unindexed: Term = (eb, column, values) => {
+  const hidden = eb.fn.coalesce(column, sql.lit(""));
+  return typeof values === "string" ? eb(hidden, "=", values) : eb(hidden, "in", values);
+};
 
 /** One keyset page: rows after the id `after`, in id order. */
 function byId<Q extends SelectQueryBuilder<Database, "uploads", Selectable<UploadsTable>>>(

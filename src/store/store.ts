@@ -1,4 +1,6 @@
-import type { NewUpload, QuotaCharge, QuotaUsage, UploadRecord, UploadStatus } from "./records.js";
+import type { NewUpload, UploadRecord } from "../uploads/record.js";
+import type { UploadStatus } from "../uploads/status.js";
+import type { QuotaCharge, QuotaUsage } from "./quota.js";
 import type { SweeperStore } from "./sweeper-store.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { UploadRecord } from "./records.js";
+import type { UploadRecord } from "../uploads/record.js";
 
 /**
  * Which confirmed uploads a rule expires: those of one owner type confirmed before a cutoff,

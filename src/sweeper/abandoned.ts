@@ -1,4 +1,4 @@
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "../uploads/record.js";
 import { stagingOf } from "../uploads/staging.js";
 import { SECOND_MS, type SweepEvent, type SweepJobOptions } from "./events.js";
 import { byBucket, CONCURRENCY, deleteKeys, mapLimit, messageOf } from "./objects.js";

@@ -1,4 +1,4 @@
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "../uploads/record.js";
 import type { SweepEvent, SweepJobOptions } from "./events.js";
 import { statAll } from "./objects.js";
 

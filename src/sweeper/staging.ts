@@ -1,7 +1,8 @@
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "../uploads/record.js";
 import { sameObject, stagingOf } from "../uploads/staging.js";
 import type { SweepEvent, SweepJobOptions } from "./events.js";
 import { byBucket, deleteKeys } from "./objects.js";
+import { isServable } from "../uploads/lifecycle.js";
 
 /**
  * Staging objects of settled uploads (confirmed, rejected, deleted, expired) whose URL has
@@ -24,7 +25,7 @@ export async function* staging(options: SweepJobOptions): AsyncGenerator<SweepEv
 }
 
 async function* settle(rows: readonly UploadRecord[], options: SweepJobOptions): AsyncGenerator<SweepEvent> {
-  const served = (row: UploadRecord) => row.status === "confirmed" && sameObject(stagingOf(row), row);
+  const served = (row: UploadRecord) => isServable(row.status) && sameObject(stagingOf(row), row);
   const doomed = rows.filter((row) => !served(row)).map((row) => ({ row, ...stagingOf(row) }));
   const failed = new Map<string, string>();
   if (!options.dryRun) {

@@ -1,5 +1,5 @@
 import type { Policy } from "../policies/policy.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "../uploads/record.js";
 import type { ConfirmedRule } from "../store/sweeper-store.js";
 import { DAY_MS, SECOND_MS, type SweepEvent, type SweepJob, type SweepJobOptions } from "./events.js";
 import { byBucket, deleteKeys } from "./objects.js";

@@ -1,9 +1,10 @@
 import type { ConfirmAnswer } from "../api/uploads.js";
 import { ERROR_STATUS, type ErrorCode, StowageError } from "../errors.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import type { UploadContext } from "./context.js";
 import { attachmentDisposition } from "./disposition.js";
 import type { CachedUrl } from "./download-urls.js";
+import { isRefused, isScanning, isServable } from "./lifecycle.js";
 
 export type { ConfirmAnswer };
 
@@ -20,22 +21,24 @@ export async function confirmAnswer(ctx: UploadContext, upload: UploadRecord): P
   };
 }
 
+/** A verified upload waiting for the virus scanner: not served yet, so no URL. */
+export function scanningAnswer(upload: UploadRecord): ConfirmAnswer {
+  return { id: upload.id, status: "scanning", size: upload.size ?? upload.declaredSize, contentType: upload.contentType };
+}
+
 /** The answer for an upload that is no longer pending: the same result as the first time. */
 export async function settledAnswer(ctx: UploadContext, upload: UploadRecord): Promise<ConfirmAnswer> {
-  switch (upload.status) {
-    case "confirmed":
-      return confirmAnswer(ctx, upload);
-    case "rejected": {
-      const code = upload.rejectCode ?? "";
-      throw new StowageError(
-        code in ERROR_STATUS ? (code as ErrorCode) : "UPLOAD_NOT_PENDING",
-        upload.rejectReason ?? "This upload was rejected.",
-        { details: { status: "rejected" } },
-      );
-    }
-    default:
-      throw new StowageError("UPLOAD_GONE", `This upload is ${upload.status}.`);
+  if (isServable(upload.status)) return confirmAnswer(ctx, upload);
+  if (isScanning(upload.status)) return scanningAnswer(upload);
+  if (isRefused(upload.status)) {
+    const code = upload.rejectCode ?? "";
+    throw new StowageError(
+      code in ERROR_STATUS ? (code as ErrorCode) : "UPLOAD_NOT_PENDING",
+      upload.rejectReason ?? "This upload was rejected.",
+      { details: { status: upload.status } },
+    );
   }
+  throw new StowageError("UPLOAD_GONE", `This upload is ${upload.status}.`);
 }
 
 export function signedGet(ctx: UploadContext, upload: UploadRecord): Promise<CachedUrl> {

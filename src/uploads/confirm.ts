@@ -1,8 +1,8 @@
 import { type ErrorCode, StowageError } from "../errors.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import { type ConfirmAnswer, confirmAnswer, settledAnswer } from "./answers.js";
 import { type Caller, chargesOf, notFound, policyOf, quotaExceeded, type UploadContext } from "./context.js";
-import { sourcesOf } from "./lifecycle.js";
+import { isAwaitingUpload, sourcesOf } from "./lifecycle.js";
 import { subjectKind } from "./observer.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
 import { finalOf, retireStagingLater, sameObject, stagingOf } from "./staging.js";
@@ -18,7 +18,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * Confirming again answers the same.
  */
 export async function confirm(ctx: UploadContext, caller: Caller, upload: UploadRecord): Promise<ConfirmAnswer> {
-  if (upload.status !== "pending") return settledAnswer(ctx, upload);
+  if (!isAwaitingUpload(upload.status)) return settledAnswer(ctx, upload);
   const policy = policyOf(ctx, upload.ownerType);
   const source = stagingOf(upload);
   const final = finalOf(upload);

@@ -1,7 +1,8 @@
 import { StowageError } from "../errors.js";
 import type { Policy, PolicySet } from "../policies/policy.js";
 import type { StorageDriver } from "../storage/driver.js";
-import { type QuotaCharge, quotaSubjects, type UploadRecord } from "../store/records.js";
+import { type UploadRecord } from "./record.js";
+import { type QuotaCharge, quotaSubjects } from "../store/quota.js";
 import type { MetadataStore } from "../store/store.js";
 import type { DownloadUrls } from "./download-urls.js";
 import type { MultipartUploads } from "./multipart.js";

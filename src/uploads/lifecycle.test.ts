@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UPLOAD_STATUSES, type UploadStatus } from "../store/records.js";
+import { UPLOAD_STATUSES, type UploadStatus } from "./status.js";
 import { canTransition, isFinal, sourcesOf, TRANSITIONS } from "./lifecycle.js";
 
 /** The state machine as documented, written out independently of the module's table. */

@@ -2,10 +2,11 @@ import { StowageError } from "../errors.js";
 import type { Policy } from "../policies/policy.js";
 import type { SignedPart, SignPartsRequest, UploadPartsAnswer } from "../api/presign.js";
 import type { CompletedPart, StorageDriver } from "../storage/driver.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import { partMd5s } from "./content-md5.js";
 import { partLength, type PartPlan, planParts } from "./part-plan.js";
 import { stagingOf } from "./staging.js";
+import { isAwaitingUpload } from "./lifecycle.js";
 
 /** Default size from which uploads go in parts. */
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
@@ -121,7 +122,7 @@ export class MultipartUploads {
     if (upload.multipart === undefined) {
       throw new StowageError("INVALID_REQUEST", "This upload is a single PUT, not a multipart upload.");
     }
-    if (upload.status !== "pending") {
+    if (!isAwaitingUpload(upload.status)) {
       throw new StowageError("UPLOAD_NOT_PENDING", `This upload is ${upload.status}; its parts can no longer change.`);
     }
     return upload.multipart;

@@ -4,7 +4,7 @@ import { extensionFor, normalizeMimeType } from "../policies/mime.js";
 import { mayUse, type Policy } from "../policies/policy.js";
 import { stagingKeyFor } from "../policies/staging-key.js";
 import type { PresignAnswer, PresignRequest } from "../api/presign.js";
-import type { NewUpload, UploadRecord } from "../store/records.js";
+import type { NewUpload, UploadRecord } from "./record.js";
 import type { ReservationRefusal } from "../store/store.js";
 import { type Caller, chargesOf, policyOf, quotaExceeded, type UploadContext } from "./context.js";
 import { sanitizeFilename } from "./filename.js";

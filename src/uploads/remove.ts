@@ -1,6 +1,7 @@
 import { StowageError } from "../errors.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import { type Caller, ownUpload, type UploadContext } from "./context.js";
+import { canTransition, isAwaitingUpload, isListed, isServable } from "./lifecycle.js";
 import { finalOf, retireStaging, retireStagingLater } from "./staging.js";
 
 /** Rounds of "the upload changed while it was being deleted, look again" before giving up. */
@@ -16,8 +17,11 @@ const ATTEMPTS = 3;
 export async function remove(ctx: UploadContext, caller: Caller, id: string): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const upload = await ownUpload(ctx, caller, id);
-    if (upload.status === "deleted") return;
-    if (upload.status === "expired") throw new StowageError("UPLOAD_GONE", "This upload has already expired.");
+    // Deleting twice is harmless; an upload the sweeper expired is gone for another reason.
+    if (!canTransition(upload.status, "deleted")) {
+      if (isListed(upload.status)) throw new StowageError("UPLOAD_GONE", `This upload has already ${upload.status}.`);
+      return;
+    }
     if (upload.retainUntil !== undefined && upload.retainUntil > ctx.now()) {
       throw new StowageError("RETENTION_ACTIVE", `This upload must be kept until ${upload.retainUntil.toISOString()}.`, {
         details: { retainUntil: upload.retainUntil.toISOString() },
@@ -26,9 +30,10 @@ export async function remove(ctx: UploadContext, caller: Caller, id: string): Pr
     await dropBytes(ctx, upload);
     const deleted = await ctx.store.deleteUpload({ id: upload.id, from: [upload.status], now: ctx.now() });
     if (deleted !== undefined) {
-      ctx.observe?.deleted(upload.ownerType, upload.status === "confirmed" ? (upload.size ?? 0) : 0);
+      const served = isServable(upload.status);
+      ctx.observe?.deleted(upload.ownerType, served ? (upload.size ?? 0) : 0);
       // A confirmed PUT's staging copy still blocks its URL; it becomes an empty object now.
-      if (upload.status === "confirmed") await retireStagingLater(ctx, deleted);
+      if (served) await retireStagingLater(ctx, deleted);
       return;
     }
   }
@@ -37,17 +42,12 @@ export async function remove(ctx: UploadContext, caller: Caller, id: string): Pr
 
 /** What must be gone before the row may say so, by the upload's state. */
 async function dropBytes(ctx: UploadContext, upload: UploadRecord): Promise<void> {
-  switch (upload.status) {
-    case "confirmed":
-      await ctx.driver.delete(finalOf(upload));
-      return;
-    case "pending":
-      // Nothing may land after the delete: a multipart upload is aborted, a PUT URL sealed.
-      if (upload.multipart !== undefined) await ctx.multipart.abort(upload);
-      await retireStaging(ctx, upload);
-      return;
-    default:
-      // Rejected: its objects were dropped when it was refused (retried here in case that failed).
-      await retireStaging(ctx, upload);
+  if (isServable(upload.status)) {
+    await ctx.driver.delete(finalOf(upload));
+    return;
   }
+  // Nothing may land after the delete: a multipart upload is aborted, a PUT URL sealed.
+  if (isAwaitingUpload(upload.status) && upload.multipart !== undefined) await ctx.multipart.abort(upload);
+  // Scanning: its verified bytes wait there. Refused: dropped when refused (retried here in case that failed).
+  await retireStaging(ctx, upload);
 }

@@ -4,7 +4,7 @@ import { StowageError } from "../errors.js";
 import { templateNeedsOwnerId } from "../policies/key-template.js";
 import { mayUse, type PolicySet } from "../policies/policy.js";
 import type { CompletedPart, StorageDriver } from "../storage/driver.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import type { MetadataStore } from "../store/store.js";
 import { type ConfirmAnswer, signedGet } from "./answers.js";
 import { confirm } from "./confirm.js";
@@ -16,6 +16,7 @@ import { presign, type PresignInput } from "./presign.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { remove } from "./remove.js";
 import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
+import { isServable } from "./lifecycle.js";
 
 export type { ConfirmAnswer } from "./answers.js";
 export type { PresignInput } from "./presign.js";
@@ -162,7 +163,7 @@ export class UploadService {
   /** A short-lived URL to download a confirmed upload under its original filename. */
   async download(caller: Caller, id: string): Promise<DownloadAnswer> {
     const upload = await ownUpload(this.#ctx, caller, id);
-    if (upload.status !== "confirmed") {
+    if (!isServable(upload.status)) {
       throw new StowageError("UPLOAD_NOT_CONFIRMED", `This upload is ${upload.status}, not confirmed.`);
     }
     const signed = await signedGet(this.#ctx, upload);

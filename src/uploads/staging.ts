@@ -1,6 +1,7 @@
 import type { ObjectRef } from "../storage/driver.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 import type { UploadContext } from "./context.js";
+import { isServable } from "./lifecycle.js";
 
 /**
  * The object a client's URL writes to. Rows from before staging keys (migration 0005) were
@@ -31,7 +32,7 @@ export async function retireStaging(ctx: UploadContext, upload: UploadRecord): P
   if (staging === undefined) return;
   const final = finalOf(upload);
   // A row from before staging keys whose staging place is its served object: never touch that.
-  if (sameObject(staging, final) && upload.status === "confirmed") return;
+  if (sameObject(staging, final) && isServable(upload.status)) return;
   const stillUsable = upload.method === "put" && upload.expiresAt > ctx.now();
   if (stillUsable) await ctx.driver.seal(staging);
   else await ctx.driver.delete(staging);

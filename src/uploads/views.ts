@@ -1,5 +1,5 @@
 import type { Upload } from "../api/uploads.js";
-import type { UploadRecord } from "../store/records.js";
+import type { UploadRecord } from "./record.js";
 
 /** An upload as the API shows it to its owner (`src/api/uploads.ts`). */
 export type UploadView = Upload;

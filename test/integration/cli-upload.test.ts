@@ -177,7 +177,7 @@ describe("stowage upload on the embedded default", () => {
       assert.equal(result.resumed, false);
       assert.equal(result.key, `avatars/json-user/${result.id}.png`);
       // A public owner type: the URL serves the bytes as they were sent.
-      const served = await fetch(result.url);
+      const served = await fetch(result.url ?? assert.fail("no url"));
       assert.equal(served.status, 200);
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), readFileSync(files[i] as string));
       const row = (await backend.server.api("GET", `/v1/uploads/${result.id}`, { as: "json-user" })).json();

@@ -39,8 +39,14 @@ export interface UploadOptions {
   retry?: RetryOptions;
 }
 
-/** The confirmed upload: its id, where it is served, and what the server verified. */
-export interface UploadResult extends ConfirmAnswer {
+/**
+ * The confirmed upload: its id, where it is served, and what the server verified. For owner
+ * types the server scans, `status` is `scanning` and there is no `url` yet: the upload becomes
+ * `confirmed` (or `infected`) once scanned; `client.get(id)` tells.
+ */
+export type UploadResult = ConfirmAnswer & UploadFacts;
+
+interface UploadFacts {
   key: string;
   ownerType: string;
   filename: string;

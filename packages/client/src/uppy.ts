@@ -237,7 +237,7 @@ export class StowageUploader<M extends Meta, B extends Body> extends BasePlugin<
     this.uppy.emit("upload-success", this.uppy.getFile(id), {
       status: 200,
       body: result as StowageBody as unknown as B,
-      uploadURL: result.url,
+      ...("url" in result ? { uploadURL: result.url } : {}),
     });
   }
 

@@ -41,7 +41,7 @@ function Uploader({ auto }: { auto: File | undefined }) {
       {result && (
         <p aria-label="Result">
           {`Stored as ${result.id} (${result.size} bytes): `}
-          <a href={result.url}>{result.filename}</a>
+          <a href={"url" in result ? result.url : undefined}>{result.filename}</a>
         </p>
       )}
       {error && <p role="alert">{describeUploadError(error)}</p>}
