@@ -2,7 +2,6 @@ import type { Selectable } from "kysely";
 import { StowageError } from "../errors.js";
 import type { UploadsTable } from "./database.js";
 import type { UploadMethod, UploadRecord } from "../uploads/record.js";
-import type { UploadStatus } from "../uploads/status.js";
 
 /** Driver error codes that mean "the database is not reachable or not usable right now". */
 const UNAVAILABLE_CODES = new Set([
