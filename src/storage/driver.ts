@@ -32,6 +32,11 @@ export interface StorageDriver {
   stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined>;
   /** Up to `length` bytes from the start of an object (fewer if it is shorter). */
   readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array>;
+  /**
+   * Streams a whole object out (the scanner, the image renderer). With `ifMatch`, only while it
+   * still has that ETag: UPLOAD_CHANGED otherwise; NOT_FOUND when it does not exist.
+   */
+  read(options: ObjectRef & IoOptions & { ifMatch?: string | undefined }): Promise<Readable>;
   /** Streams an object into the store, server-side. Refuses to overwrite an existing key. */
   put(options: PutOptions): Promise<ObjectStat>;
   /**

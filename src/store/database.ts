@@ -9,6 +9,10 @@ export interface Database {
   uploads: UploadsTable;
   quotas: QuotasTable;
   sweep_cursors: SweepCursorsTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  disabled_targets: DisabledTargetsTable;
+  derivatives: DerivativesTable;
 }
 
 export interface UploadsTable {
@@ -62,4 +66,52 @@ export interface SweepCursorsTable {
   job: string;
   after_id: string;
   updated_at: number;
+}
+
+/** The outbox: one row per state change, written in the change's own transaction. */
+export interface EventsTable {
+  id: string;
+  type: string;
+  upload_id: string;
+  owner_type: string;
+  /** The event's `data`, serialized once, so every delivery sends the same bytes. */
+  payload: string;
+  created_at: number;
+  /** 1 once a dispatcher has given it its delivery rows. */
+  fanned_out: Generated<number>;
+}
+
+/** One event to one subscriber (`webhook:<id>`, `scanner`, `derivatives`, `listeners`). */
+export interface DeliveriesTable {
+  event_id: string;
+  target: string;
+  state: DeliveryState;
+  attempts: Generated<number>;
+  /** When it is due; while claimed, the end of the claim's lease. */
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+export type DeliveryState = "pending" | "delivered" | "dead" | "disabled";
+
+export interface DisabledTargetsTable {
+  target: string;
+  reason: string;
+  disabled_at: number;
+}
+
+export interface DerivativesTable {
+  upload_id: string;
+  name: string;
+  state: "ready" | "failed";
+  bucket: string;
+  key: string;
+  content_type: string | null;
+  width: number | null;
+  height: number | null;
+  size: number | null;
+  error: string | null;
+  created_at: number;
 }

@@ -10,6 +10,10 @@ import { type NewUpload, type UploadRecord } from "../uploads/record.js";
 import { type UploadStatus } from "../uploads/status.js";
 import { type QuotaCharge, type QuotaUsage, quotaSubjects } from "./quota.js";
 import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from "./store.js";
+import { appendEvents, type NewEvent } from "./kysely-outbox.js";
+import { KyselyDerivativeStore } from "./kysely-derivatives.js";
+import { KyselyEventStore } from "./kysely-events.js";
+import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { INITIAL_STATUS, isAwaitingUpload, isListed, isServable, statusesWhere } from "../uploads/lifecycle.js";
 
 const LISTED = statusesWhere(isListed);
@@ -27,6 +31,8 @@ const AWAITING = statusesWhere(isAwaitingUpload);
 export class KyselyStore implements MetadataStore {
   readonly #db: Kysely<Database>;
   readonly sweeper: KyselySweeperStore;
+  readonly events: KyselyEventStore;
+  readonly derivatives: KyselyDerivativeStore;
 
   readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), {
     max: 100,
@@ -44,6 +50,8 @@ export class KyselyStore implements MetadataStore {
   constructor(db: Kysely<Database>) {
     this.#db = db;
     this.sweeper = new KyselySweeperStore(db);
+    this.events = new KyselyEventStore(db);
+    this.derivatives = new KyselyDerivativeStore(db);
   }
 
   async migrate(): Promise<void> {
@@ -186,6 +194,7 @@ export class KyselyStore implements MetadataStore {
     etag: string;
     charges: readonly QuotaCharge[];
     retainUntil?: Date | undefined;
+    scanned?: boolean | undefined;
     now: Date;
   }): Promise<ConfirmOutcome> {
     return guardDb(async () => {
@@ -224,7 +233,10 @@ export class KyselyStore implements MetadataStore {
               }
             }
           }
-          outcome = { kind: "confirmed", upload: { ...toRecord(updated), reserved: false } };
+          const confirmed = { ...toRecord(updated), reserved: false };
+          const events: NewEvent[] = input.scanned === true ? [{ type: "upload.scanned", upload: confirmed }] : [];
+          await appendEvents(trx, [...events, { type: EVENT_OF_STATUS.confirmed, upload: confirmed }], input.now);
+          outcome = { kind: "confirmed", upload: confirmed };
         });
       } catch (error) {
         if (error !== rollback) throw error;
@@ -255,7 +267,47 @@ export class KyselyStore implements MetadataStore {
           .executeTakeFirst();
         if (row === undefined) return undefined;
         await dropReservation(trx, input.id, input.now);
-        return { ...toRecord(row), reserved: false };
+        const rejected = { ...toRecord(row), reserved: false };
+        await appendEvents(trx, [{ type: EVENT_OF_STATUS.rejected, upload: rejected }], input.now);
+        return rejected;
+      }),
+    );
+  }
+
+  beginScan(input: { id: string; from: readonly UploadStatus[]; size: number; etag: string; now: Date }): Promise<UploadRecord | undefined> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        // The reservation stays: the bytes are not the user's to keep until found clean.
+        const row = await trx
+          .updateTable("uploads")
+          .set({ status: "scanning", size: input.size, etag: input.etag })
+          .where("id", "=", input.id)
+          .where("status", "in", input.from)
+          .returningAll()
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        await appendEvents(trx, [{ type: EVENT_OF_STATUS.scanning, upload: row }], input.now);
+        return toRecord(row);
+      }),
+    );
+  }
+
+  markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable("uploads")
+          .set({ status: "infected", reject_code: "UPLOAD_INFECTED", reject_reason: `The scanner found ${input.signature}.` })
+          .where("id", "=", input.id)
+          .where("status", "in", input.from)
+          .returningAll()
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        // Its bytes are given back: the reservation they were held under goes.
+        await dropReservation(trx, input.id, input.now);
+        const infected = { ...toRecord(row), reserved: false };
+        await appendEvents(trx, [{ type: EVENT_OF_STATUS.infected, upload: infected, extra: { signature: input.signature } }], input.now);
+        return infected;
       }),
     );
   }
@@ -283,7 +335,9 @@ export class KyselyStore implements MetadataStore {
           await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(row.size), input.now);
         }
         await dropReservation(trx, input.id, input.now);
-        return { ...toRecord(row), reserved: false };
+        const deleted = { ...toRecord(row), reserved: false };
+        await appendEvents(trx, [{ type: EVENT_OF_STATUS.deleted, upload: deleted }], input.now);
+        return deleted;
       }),
     );
   }
@@ -337,6 +391,9 @@ export class KyselyStore implements MetadataStore {
             outcome = { kind: "refused", refused: [{ id: "", reason: "changed concurrently; try again" }] };
             throw rollback;
           }
+          // Only what this call attached tells the world; attaching again to the same record is a no-op.
+          const attached = updated.filter((row) => Number(row.attached_at) === input.now.getTime());
+          await appendEvents(trx, attached.map((row) => ({ type: "upload.attached" as const, upload: row })), input.now);
           outcome = { kind: "attached", uploads: updated.map(toRecord) };
         });
       } catch (error) {

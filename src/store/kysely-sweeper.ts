@@ -13,6 +13,8 @@ import {
 import type { Database, UploadsTable } from "./database.js";
 import { dropReservations, refundQuota } from "./kysely-quotas.js";
 import { guardDb, toRecord } from "./kysely-shared.js";
+import { appendEvents } from "./kysely-outbox.js";
+import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { type UploadRecord } from "../uploads/record.js";
 import { isAwaitingUpload, isLive, isServable, sourcesOf, statusesWhere } from "../uploads/lifecycle.js";
 import type { UploadStatus } from "../uploads/status.js";
@@ -65,6 +67,7 @@ export class KyselySweeperStore implements SweeperStore {
           .limit(input.limit);
         const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_ABANDONED, { status: "expired", deleted_at: input.now.getTime() });
         await dropReservations(trx, rows.map((row) => row.id), input.now);
+        await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: { ...toRecord(row), reserved: false } })), input.now);
         return rows.map((row) => ({ ...toRecord(row), reserved: false }));
       }),
     );
@@ -140,6 +143,7 @@ export class KyselySweeperStore implements SweeperStore {
         const batch = trx.selectFrom("uploads").select("id").where(ruleFilter(input.rule, input.now, indexed)).limit(input.limit);
         const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_SERVED, { status: "expired", deleted_at: input.now.getTime() });
         await refundRows(trx, rows, input.now);
+        await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: row })), input.now);
         return rows.map(toRecord);
       }),
     );
@@ -189,6 +193,7 @@ export class KyselySweeperStore implements SweeperStore {
           deleted_at: input.now.getTime(),
         });
         await refundRows(trx, rows, input.now);
+        await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: row })), input.now);
         return rows.map(toRecord);
       }),
     );

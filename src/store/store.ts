@@ -2,6 +2,8 @@ import type { NewUpload, UploadRecord } from "../uploads/record.js";
 import type { UploadStatus } from "../uploads/status.js";
 import type { QuotaCharge, QuotaUsage } from "./quota.js";
 import type { SweeperStore } from "./sweeper-store.js";
+import type { EventStore } from "./event-store.js";
+import type { DerivativeStore } from "./derivative-store.js";
 
 /**
  * The metadata store: upload rows and quota counters. One interface, implemented once over
@@ -12,6 +14,9 @@ import type { SweeperStore } from "./sweeper-store.js";
 export interface MetadataStore {
   /** The cleanup sweeper's queries (`src/sweeper/`). */
   readonly sweeper: SweeperStore;
+  /** The outbox's deliveries (`src/events/`), and the derivatives made from uploads. */
+  readonly events: EventStore;
+  readonly derivatives: DerivativeStore;
   /** Brings the schema up to date. Safe to run on every start. */
   migrate(): Promise<void>;
   /**
@@ -53,8 +58,18 @@ export interface MetadataStore {
     charges: readonly QuotaCharge[];
     /** Compliance retention: the upload may not be deleted before this. */
     retainUntil?: Date | undefined;
+    /** It comes from `scanning`, found clean: `upload.scanned` is written before `upload.confirmed`. */
+    scanned?: boolean | undefined;
     now: Date;
   }): Promise<ConfirmOutcome>;
+  /**
+   * In one transaction: move a verified upload in one of `from` to `scanning` with its size and
+   * the staging object's ETag, and write `scan.requested`. Its reservation stays: the bytes are
+   * not the user's to keep until they are found clean.
+   */
+  beginScan(input: { id: string; from: readonly UploadStatus[]; size: number; etag: string; now: Date }): Promise<UploadRecord | undefined>;
+  /** In one transaction: move an upload in one of `from` to `infected` with the signature found, release its reservation, write `upload.infected`. */
+  markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined>;
   /** In one transaction: move an upload in one of `from` to `rejected` with a reason, and release its reservation. */
   rejectUpload(input: {
     id: string;

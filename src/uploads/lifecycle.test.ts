@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UPLOAD_STATUSES, type UploadStatus } from "./status.js";
-import { canTransition, isFinal, sourcesOf, TRANSITIONS } from "./lifecycle.js";
+import {
+  canTransition,
+  isAwaitingUpload,
+  isFinal,
+  isListed,
+  isLive,
+  isRefused,
+  isServable,
+  sourcesOf,
+  statusesWhere,
+  TRANSITIONS,
+} from "./lifecycle.js";
 
 /** The state machine as documented, written out independently of the module's table. */
 const EXPECTED_MOVES: readonly [UploadStatus, UploadStatus][] = [
+  ["pending", "scanning"],
   ["pending", "confirmed"],
   ["pending", "rejected"],
   ["pending", "deleted"],
@@ -12,6 +24,11 @@ const EXPECTED_MOVES: readonly [UploadStatus, UploadStatus][] = [
   ["confirmed", "deleted"],
   ["confirmed", "expired"],
   ["rejected", "deleted"],
+  ["scanning", "confirmed"],
+  ["scanning", "infected"],
+  ["scanning", "rejected"],
+  ["scanning", "deleted"],
+  ["infected", "deleted"],
 ];
 
 describe("upload lifecycle", () => {
@@ -28,13 +45,14 @@ describe("upload lifecycle", () => {
     }
   });
 
-  it("reaches confirmed and rejected only from pending", () => {
-    assert.deepEqual(sourcesOf("confirmed"), ["pending"]);
-    assert.deepEqual(sourcesOf("rejected"), ["pending"]);
+  it("reaches confirmed and rejected only from pending or scanning, infected only from scanning", () => {
+    assert.deepEqual(sourcesOf("confirmed").sort(), ["pending", "scanning"]);
+    assert.deepEqual(sourcesOf("rejected").sort(), ["pending", "scanning"]);
+    assert.deepEqual(sourcesOf("infected"), ["scanning"]);
   });
 
-  it("reaches deleted from pending, confirmed and rejected", () => {
-    assert.deepEqual(sourcesOf("deleted").sort(), ["confirmed", "pending", "rejected"]);
+  it("reaches deleted from every state that is not final", () => {
+    assert.deepEqual(sourcesOf("deleted").sort(), ["confirmed", "infected", "pending", "rejected", "scanning"]);
   });
 
   it("reaches expired from pending and confirmed, never from rejected", () => {
@@ -55,6 +73,14 @@ describe("upload lifecycle", () => {
   it("treats only deleted and expired as final", () => {
     const final = UPLOAD_STATUSES.filter(isFinal);
     assert.deepEqual(final.sort(), ["deleted", "expired"]);
+  });
+
+  it("serves only confirmed uploads, never scanning or refused ones", () => {
+    assert.deepEqual(statusesWhere(isServable), ["confirmed"]);
+    assert.deepEqual(statusesWhere(isLive).sort(), ["confirmed", "pending", "scanning"]);
+    assert.deepEqual(statusesWhere(isRefused).sort(), ["infected", "rejected"]);
+    assert.deepEqual(statusesWhere(isListed).sort(), UPLOAD_STATUSES.filter((s) => s !== "deleted").sort());
+    assert.deepEqual(statusesWhere(isAwaitingUpload), ["pending"]);
   });
 
   it("has no self-transitions", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { isStowageError } from "../../src/errors.js";
@@ -106,6 +106,21 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
         Buffer.from(await driver.readHead({ bucket, key: key("head"), length: 4100 })).toString(),
         "0123456789",
       );
+    });
+
+    it("streams a whole object out, only while it has the ETag asked for", async () => {
+      const body = Buffer.concat([Buffer.from("whole-"), randomBytes(300_000)]);
+      await put(key("read"), body);
+      const stat = await driver.stat({ bucket, key: key("read") });
+      const read = async (ifMatch?: string) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await driver.read({ bucket, key: key("read"), ifMatch })) chunks.push(Buffer.from(chunk as Uint8Array));
+        return Buffer.concat(chunks);
+      };
+      assert.deepEqual(await read(), body);
+      assert.deepEqual(await read(stat?.etag), body);
+      await assert.rejects(read('"0123456789abcdef0123456789abcdef"'), (error) => isStowageError(error) && error.code === "UPLOAD_CHANGED");
+      await assert.rejects(driver.read({ bucket, key: key("never-written") }), (error) => isStowageError(error) && error.code === "NOT_FOUND");
     });
 
     it("deletes an object, and deleting a missing one is fine", async () => {

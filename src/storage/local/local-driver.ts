@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
 import { access, constants, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isStowageError, StowageError } from "../../errors.js";
 import type {
@@ -157,6 +157,17 @@ export class LocalDriver implements StorageDriver {
   /** Cache-control recorded for an object at upload time. */
   async cacheControlOf(ref: ObjectRef): Promise<string | undefined> {
     return (await this.#readMeta(ref))?.cacheControl;
+  }
+
+  async read(options: ObjectRef & IoOptions & { ifMatch?: string | undefined }): Promise<Readable> {
+    const stat = await this.stat(options);
+    if (stat === undefined) throw new StowageError("NOT_FOUND", "No such object.");
+    if (options.ifMatch !== undefined && stat.etag !== options.ifMatch) {
+      throw new StowageError("UPLOAD_CHANGED", "The object changed since it was verified.");
+    }
+    // Objects are never rewritten in place (a put goes to a temp file, renamed over), so the
+    // file opened here is the one just stat'd or a newer whole one, never a torn mix.
+    return this.openRead(options);
   }
 
   async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array> {

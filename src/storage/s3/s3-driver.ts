@@ -1,4 +1,4 @@
-import { PassThrough, pipeline, type Readable, Transform } from "node:stream";
+import { PassThrough, pipeline, Readable, Transform } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -265,6 +265,25 @@ export class S3Driver implements StorageDriver {
     } catch (error) {
       // An empty object has no byte 0: S3 answers 416 InvalidRange.
       if ((error as { name?: string }).name === "InvalidRange") return new Uint8Array();
+      if (isMissing(error)) throw new StowageError("NOT_FOUND", "No such object.");
+      throw toStorageError(error, "read");
+    }
+  }
+
+  async read(options: ObjectRef & IoOptions & { ifMatch?: string | undefined }): Promise<Readable> {
+    try {
+      const object = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket(options.bucket).name,
+          Key: options.key,
+          ...(options.ifMatch === undefined ? {} : { IfMatch: options.ifMatch }),
+        }),
+        signalOf(options),
+      );
+      // In Node the SDK's body is the response stream itself (an IncomingMessage).
+      return (object.Body as Readable | undefined) ?? Readable.from([]);
+    } catch (error) {
+      if (isPreconditionFailed(error)) throw new StowageError("UPLOAD_CHANGED", "The object changed since it was verified.");
       if (isMissing(error)) throw new StowageError("NOT_FOUND", "No such object.");
       throw toStorageError(error, "read");
     }

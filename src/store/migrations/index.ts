@@ -5,6 +5,7 @@ import * as orgAttachRetention from "./0003-org-attach-retention.js";
 import * as sweepCursors from "./0004-sweep-cursors.js";
 import * as stagingReservations from "./0005-staging-reservations.js";
 import * as userKey from "./0006-user-key.js";
+import * as eventsDerivatives from "./0007-events-derivatives.js";
 
 /** Migrations are compiled in, not read from a folder at run time, so bundles and dist work alike. */
 export const migrationProvider: MigrationProvider = {
@@ -16,6 +17,7 @@ export const migrationProvider: MigrationProvider = {
       "0004-sweep-cursors": sweepCursors,
       "0005-staging-reservations": stagingReservations,
       "0006-user-key": userKey,
+      "0007-events-derivatives": eventsDerivatives,
     };
   },
 };
