@@ -1,4 +1,4 @@
-import type { EventStore } from "../store/event-store.js";
+import type { EventStore, OutboxEvent } from "../store/event-store.js";
 import type { HandleOutcome, Subscriber } from "./subscriber.js";
 
 export interface DispatcherOptions {
@@ -69,7 +69,8 @@ export class Dispatcher {
     const now = this.#now();
     this.#disabled = await this.#store.disabledTargets();
     const live = [...this.#subscribers.values()].filter((s) => !this.#disabled.has(s.target));
-    while ((await this.#store.fanOut({ limit: 100, now, targetsOf: (event) => live.filter((s) => s.accepts(event)).map((s) => s.target) })) === 100);
+    const targetsOf = (event: OutboxEvent) => live.filter((s) => s.accepts(event)).map((s) => s.target);
+    while ((await this.#store.fanOut({ limit: 100, now, targetsOf })) === 100);
     const claimed = await this.#store.claimDue({
       limit: this.#batch,
       now,
@@ -85,7 +86,8 @@ export class Dispatcher {
         error: error instanceof Error ? error.message : String(error),
       }));
       const at = this.#now();
-      this.#options.onAttempt?.({ target, eventId: event.id, type: event.type, attempt, outcome: outcome.kind, ms: performance.now() - started });
+      const ms = performance.now() - started;
+      this.#options.onAttempt?.({ target, eventId: event.id, type: event.type, attempt, outcome: outcome.kind, ms });
       switch (outcome.kind) {
         case "done":
           await this.#store.settle({ eventId: event.id, target, outcome: { kind: "delivered", status: outcome.status }, now: at });

@@ -50,7 +50,12 @@ export interface EventStore {
    */
   fanOut(input: { limit: number; now: Date; targetsOf: (event: OutboxEvent) => readonly string[] }): Promise<number>;
   /** Claims up to `limit` due deliveries of `targets`, each for its target's lease; counts the attempt. */
-  claimDue(input: { limit: number; now: Date; targets: readonly string[]; leaseMs: (target: string) => number }): Promise<ClaimedDelivery[]>;
+  claimDue(input: {
+    limit: number;
+    now: Date;
+    targets: readonly string[];
+    leaseMs: (target: string) => number;
+  }): Promise<ClaimedDelivery[]>;
   /** Records how a claimed attempt ended. */
   settle(input: { eventId: string; target: string; outcome: DeliverySettlement; now: Date }): Promise<void>;
   /** A webhook endpoint answered 410 Gone: it gets nothing more, its pending deliveries are set aside. */

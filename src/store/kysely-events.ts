@@ -44,7 +44,12 @@ export class KyselyEventStore implements EventStore {
     );
   }
 
-  claimDue(input: { limit: number; now: Date; targets: readonly string[]; leaseMs: (target: string) => number }): Promise<ClaimedDelivery[]> {
+  claimDue(input: {
+    limit: number;
+    now: Date;
+    targets: readonly string[];
+    leaseMs: (target: string) => number;
+  }): Promise<ClaimedDelivery[]> {
     if (input.targets.length === 0) return Promise.resolve([]);
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
@@ -62,7 +67,11 @@ export class KyselyEventStore implements EventStore {
         for (const row of due) {
           await trx
             .updateTable("deliveries")
-            .set({ next_attempt_at: input.now.getTime() + input.leaseMs(row.target), attempts: row.attempts + 1, updated_at: input.now.getTime() })
+            .set({
+              next_attempt_at: input.now.getTime() + input.leaseMs(row.target),
+              attempts: row.attempts + 1,
+              updated_at: input.now.getTime(),
+            })
             .where("event_id", "=", row.event_id)
             .where("target", "=", row.target)
             .execute();

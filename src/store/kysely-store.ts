@@ -274,7 +274,13 @@ export class KyselyStore implements MetadataStore {
     );
   }
 
-  beginScan(input: { id: string; from: readonly UploadStatus[]; size: number; etag: string; now: Date }): Promise<UploadRecord | undefined> {
+  beginScan(input: {
+    id: string;
+    from: readonly UploadStatus[];
+    size: number;
+    etag: string;
+    now: Date;
+  }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         // The reservation stays: the bytes are not the user's to keep until found clean.

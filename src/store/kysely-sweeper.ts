@@ -67,8 +67,9 @@ export class KyselySweeperStore implements SweeperStore {
           .limit(input.limit);
         const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_ABANDONED, { status: "expired", deleted_at: input.now.getTime() });
         await dropReservations(trx, rows.map((row) => row.id), input.now);
-        await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: { ...toRecord(row), reserved: false } })), input.now);
-        return rows.map((row) => ({ ...toRecord(row), reserved: false }));
+        const expired = rows.map((row) => ({ ...toRecord(row), reserved: false }));
+        await appendEvents(trx, expired.map((upload) => ({ type: EVENT_OF_STATUS.expired, upload })), input.now);
+        return expired;
       }),
     );
   }

@@ -119,7 +119,7 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       };
       assert.deepEqual(await read(), body);
       assert.deepEqual(await read(stat?.etag), body);
-      await assert.rejects(read('"0123456789abcdef0123456789abcdef"'), (error) => isStowageError(error) && error.code === "UPLOAD_CHANGED");
+      await assert.rejects(read("\"0123456789abcdef0123456789abcdef\""), (error) => isStowageError(error) && error.code === "UPLOAD_CHANGED");
       await assert.rejects(driver.read({ bucket, key: key("never-written") }), (error) => isStowageError(error) && error.code === "NOT_FOUND");
     });
 
