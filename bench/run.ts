@@ -32,6 +32,7 @@ const BENCHMARKS: { name: string; s3: boolean; about: string }[] = [
   { name: "end-to-end", s3: true, about: "presign → PUT 1 MiB → confirm, 50 concurrent clients" },
   { name: "integrity", s3: false, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
+  { name: "derivatives", s3: false, about: "avatar thumbnails from 12 MP JPEGs (renderDerivative) vs bare sharp and a full decode, with peak RSS" },
 ];
 
 const args = process.argv.slice(2);

@@ -231,6 +231,87 @@ describe("loadConfig config file", () => {
     assert.deepEqual(problemsOf({}), ["policy 'avatar': keyTemplate unknown variable {tenant}"]);
   });
 
+  it("gives the built-in avatar a 256×256 WebP thumbnail, and no other policy derivatives", () => {
+    const config = loadConfig({}, cwd);
+    const avatar = config.policies.find((p) => p.ownerType === "avatar");
+    assert.deepEqual(avatar?.derivatives, { thumb: { width: 256, height: 256, fit: "cover", format: "webp" } });
+    assert.deepEqual(config.policies.filter((p) => p.derivatives !== undefined).map((p) => p.ownerType), ["avatar"]);
+  });
+
+  it("takes derivatives from the file, replacing the built-in's presets as a whole", () => {
+    writeConfigFile({
+      policies: {
+        avatar: { derivatives: { small: { width: 64, height: 64, fit: "cover", format: "avif", quality: 40 } } },
+        document: { derivatives: { preview: { width: 1024, height: 1024, fit: "inside", format: "jpeg" } } },
+        chat_upload: { derivatives: {} },
+      },
+    });
+    const config = loadConfig({}, cwd);
+    const byType = new Map(config.policies.map((p) => [p.ownerType, p]));
+    assert.deepEqual(byType.get("avatar")?.derivatives, { small: { width: 64, height: 64, fit: "cover", format: "avif", quality: 40 } });
+    // A PDF-or-image policy may have derivatives: its images get them, its PDFs do not.
+    assert.deepEqual(Object.keys(byType.get("document")?.derivatives ?? {}), ["preview"]);
+    assert.deepEqual(byType.get("chat_upload")?.derivatives, {});
+    writeConfigFile({ policies: { avatar: { derivatives: {} } } });
+    assert.deepEqual(loadConfig({}, cwd).policies.find((p) => p.ownerType === "avatar")?.derivatives, {});
+  });
+
+  it("refuses derivatives on a policy with no raster image type, naming the policy", () => {
+    const thumb = { width: 256, height: 256, fit: "cover", format: "webp" };
+    writeConfigFile({
+      policies: {
+        signed_pdf: { derivatives: { thumb } },
+        logo: {
+          allowedTypes: ["image/svg+xml"],
+          maxBytes: 1000,
+          urlTtlSeconds: 60,
+          keyTemplate: "logos/{id}.svg",
+          bucket: "public",
+          visibility: "public",
+          derivatives: { thumb },
+        },
+        // HEIC is an image, but not one the bundled libvips can decode.
+        photo: { allowedTypes: ["image/heic"], maxBytes: 1000, urlTtlSeconds: 60, keyTemplate: "p/{id}", bucket: "private", visibility: "private", derivatives: { thumb } },
+      },
+    });
+    const problems = problemsOf({});
+    assert.equal(problems.length, 3, JSON.stringify(problems));
+    assert.match(problems[0] ?? "", /^policy 'signed_pdf': derivatives need an allowed type they can be made from \(image\/jpeg, .*\); allowedTypes has none$/);
+    assert.match(problems[1] ?? "", /^policy 'logo': derivatives need .* \(image\/svg\+xml is never read as an image\)$/);
+    assert.match(problems[2] ?? "", /^policy 'photo': derivatives need/);
+    // The same policy turned to a raster type is fine.
+    writeConfigFile({ policies: { signed_pdf: { allowedTypes: ["application/pdf", "image/png"], derivatives: { thumb } } } });
+    assert.doesNotThrow(() => loadConfig({}, cwd));
+  });
+
+  it("refuses bad presets in the file: names, sizes, fits, formats, quality, count", () => {
+    const ok = { width: 256, height: 256, fit: "cover", format: "webp" };
+    const cases: [unknown, RegExp][] = [
+      [{ Thumb: ok }, /\/policies\/avatar\/derivatives/],
+      [{ "../x": ok }, /\/policies\/avatar\/derivatives/],
+      [{ ["t".repeat(33)]: ok }, /\/policies\/avatar\/derivatives/],
+      [{ thumb: { ...ok, width: 0 } }, /\/policies\/avatar\/derivatives\/thumb\/width/],
+      [{ thumb: { ...ok, height: 4097 } }, /\/policies\/avatar\/derivatives\/thumb\/height/],
+      [{ thumb: { ...ok, width: 25.5 } }, /\/policies\/avatar\/derivatives\/thumb\/width/],
+      [{ thumb: { ...ok, fit: "fill" } }, /\/policies\/avatar\/derivatives\/thumb\/fit/],
+      [{ thumb: { ...ok, format: "gif" } }, /\/policies\/avatar\/derivatives\/thumb\/format/],
+      [{ thumb: { ...ok, format: "svg" } }, /\/policies\/avatar\/derivatives\/thumb\/format/],
+      [{ thumb: { ...ok, quality: 101 } }, /\/policies\/avatar\/derivatives\/thumb\/quality/],
+      [{ thumb: { ...ok, withMetadata: true } }, /\/policies\/avatar\/derivatives\/thumb /],
+      [Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`t${i}`, ok])), /\/policies\/avatar\/derivatives .*8/],
+    ];
+    for (const [derivatives, expected] of cases) {
+      writeConfigFile({ policies: { avatar: { derivatives } } });
+      const problems = problemsOf({});
+      assert.ok(problems.length > 0 && problems.every((p) => expected.test(p)), `${JSON.stringify(derivatives)}: ${JSON.stringify(problems)}`);
+    }
+  });
+
+  it("refuses a key template starting with '.', where derivatives are kept", () => {
+    writeConfigFile({ policies: { avatar: { keyTemplate: ".derivatives/{id}/thumb.webp" } } });
+    assert.deepEqual(problemsOf({}), ["policy 'avatar': keyTemplate may not start with '.': such keys are Stowage's own (derivatives, probes)"]);
+  });
+
   it("refuses an unknown field", () => {
     writeConfigFile({ policies: { avatar: { maxSize: 10 } } });
     const problems = problemsOf({});

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Value } from "typebox/value";
 import { DEFAULT_MAX_TTL_SECONDS, type JwtConfig } from "../auth/jwt.js";
+import { derivativesProblems } from "../derivatives/policy-problems.js";
 import { ConfigError } from "../errors.js";
 import { BUILTIN_POLICIES } from "../policies/builtins.js";
 import { templateProblems } from "../policies/key-template.js";
@@ -298,6 +299,8 @@ function mergePolicies(
       if (!isMimeType(type)) problems.push(`${where}: '${type}' is not a MIME type`);
     for (const problem of templateProblems(policy.keyTemplate))
       problems.push(`${where}: keyTemplate ${problem}`);
+    for (const problem of derivativesProblems(allowedTypes, policy.derivatives))
+      problems.push(`${where}: ${problem}`);
     const bucket = buckets[policy.bucket];
     if (bucket === undefined)
       problems.push(`${where}: bucket '${policy.bucket}' is not configured`);

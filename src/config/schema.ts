@@ -1,7 +1,26 @@
 import Type, { type Static } from "typebox";
 import type { JwtConfig } from "../auth/jwt.js";
+import {
+  DERIVATIVE_FITS,
+  DERIVATIVE_FORMATS,
+  MAX_DERIVATIVE_DIMENSION,
+  MAX_DERIVATIVES_PER_POLICY,
+  PRESET_NAME_PATTERN,
+} from "../derivatives/preset.js";
 import type { Policy } from "../policies/policy.js";
 import type { StorageConfig } from "./storage.js";
+
+/** One derivative preset (`src/derivatives/preset.ts`): a fixed size, fit and format. */
+export const DerivativePresetFileSchema = Type.Object(
+  {
+    width: Type.Integer({ minimum: 1, maximum: MAX_DERIVATIVE_DIMENSION }),
+    height: Type.Integer({ minimum: 1, maximum: MAX_DERIVATIVE_DIMENSION }),
+    fit: Type.Union(DERIVATIVE_FITS.map((fit) => Type.Literal(fit))),
+    format: Type.Union(DERIVATIVE_FORMATS.map((format) => Type.Literal(format))),
+    quality: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
 
 /** A policy as written in the config file: every field optional when overriding a built-in. */
 export const PolicyFileSchema = Type.Object(
@@ -18,6 +37,16 @@ export const PolicyFileSchema = Type.Object(
     visibility: Type.Optional(Type.Union([Type.Literal("public"), Type.Literal("private")])),
     cacheControl: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     allowedRoles: Type.Optional(Type.Array(Type.String())),
+    /**
+     * Replaces the built-in's presets as a whole (`{}` turns them off). A record's key pattern
+     * alone does not refuse other keys (patternProperties), hence `additionalProperties: false`.
+     */
+    derivatives: Type.Optional(
+      Type.Record(Type.String({ pattern: PRESET_NAME_PATTERN }), DerivativePresetFileSchema, {
+        maxProperties: MAX_DERIVATIVES_PER_POLICY,
+        additionalProperties: false,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

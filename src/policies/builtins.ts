@@ -20,6 +20,8 @@ export const BUILTIN_POLICIES: readonly Policy[] = [
     bucket: "public",
     visibility: "public",
     cacheControl: DAY_CACHE,
+    // Avatars are shown small far more often than large: a square thumbnail for lists and headers.
+    derivatives: { thumb: { width: 256, height: 256, fit: "cover", format: "webp" } },
   },
   {
     ownerType: "document",

@@ -120,6 +120,13 @@ describe("templateProblems", () => {
       assert.match(problems[0] ?? "", /relative path/, template);
     }
   });
+
+  it("reports a leading dot: keys starting with one are Stowage's own (derivatives, probes)", () => {
+    for (const template of [".derivatives/{id}/thumb.webp", ".{userId}/{id}", ".stowage-probe/{id}"]) {
+      assert.deepEqual(templateProblems(template), ["may not start with '.': such keys are Stowage's own (derivatives, probes)"], template);
+    }
+    assert.deepEqual(templateProblems("a/.hidden/{id}"), []);
+  });
 });
 
 describe("renderKey with hostile ids (property)", () => {

@@ -21,8 +21,13 @@ export function templateProblems(template: string): string[] {
     if (name !== undefined && !KNOWN.has(name)) problems.push(`unknown variable {${name}}`);
   }
   if (!template.includes("{id}")) problems.push("must contain {id} so every key is unique");
-  if (template.startsWith("/") || template.split("/").some((s) => s === ".." || s === "."))
+  if (template.startsWith("/") || template.split("/").some((s) => s === ".." || s === ".")) {
     problems.push("must be a relative path without '.' or '..' segments");
+  } else if (template.startsWith(".")) {
+    // Keys starting with a dot are Stowage's own (image derivatives under `.derivatives/`, storage
+    // probes): no variable renders a leading dot, so refusing one here keeps every template clear of them.
+    problems.push("may not start with '.': such keys are Stowage's own (derivatives, probes)");
+  }
   if (template.startsWith(STAGING_PREFIX)) problems.push(`may not start with '${STAGING_PREFIX}': that prefix holds uploads in flight`);
   return problems;
 }

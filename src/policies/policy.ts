@@ -1,3 +1,5 @@
+import type { DerivativePreset } from "../derivatives/preset.js";
+
 /**
  * An owner type's upload policy: what may be uploaded for it, where it goes, and who may use it.
  * Policies are plain data, declared in the config file (merged over {@link BUILTIN_POLICIES})
@@ -36,6 +38,13 @@ export interface Policy {
   readonly attachWithinSeconds?: number;
   /** JWT roles allowed to upload this type; absent means every authenticated user. */
   readonly allowedRoles?: readonly string[];
+  /**
+   * Images made from each upload of this type (thumbnails), by preset name. Fixed here, in the
+   * server's config: clients never choose sizes or formats. Absent or `{}`: none. Only uploads
+   * of a raster type (`src/derivatives/input-types.ts`) get them.
+   * @example { thumb: { width: 256, height: 256, fit: "cover", format: "webp" } }
+   */
+  readonly derivatives?: Readonly<Record<string, DerivativePreset>>;
 }
 
 /** Policies by owner type. */
