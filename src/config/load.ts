@@ -17,6 +17,7 @@ import {
   ConfigFileSchema,
   DEFAULT_BUCKETS,
   type MetricsConfig,
+  type ScannerConfig,
 } from "./schema.js";
 import { NO_SECRETS, resolveSecret, type SecretUse, type SecretUses } from "./secrets.js";
 import { parseStorage } from "./storage.js";
@@ -109,7 +110,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
   const configFile = resolveConfigFile(env.STOWAGE_CONFIG_FILE, cwd, problems);
   const file = configFile === undefined ? {} : readConfigFile(configFile, problems);
   const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL") ?? url("R2_PUBLIC_BASE_URL"));
-  const policies = mergePolicies(file, buckets, problems);
+  const scanner = parseScanner(env.STOWAGE_CLAMD || undefined, int("STOWAGE_CLAMD_TIMEOUT_SECONDS", 60, 1, 3600), problems);
+  const policies = mergePolicies(file, buckets, scanner !== undefined, problems);
 
   const config: Config = {
     host,
@@ -152,6 +154,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     logLevel,
     buckets,
     policies,
+    scanner,
     configFile,
     generatedSecretFiles,
     jwtSecretFile: jwt.kind === "secret" ? secretFiles.get("STOWAGE_JWT_SECRET") : undefined,
@@ -274,9 +277,25 @@ function mergeBuckets(
   return buckets;
 }
 
+/** Owner types scanned by default once a scanner is configured: files people send each other. */
+const SCANNED_BY_DEFAULT = new Set(["chat_upload", "document"]);
+
+/** `STOWAGE_CLAMD`: where clamd listens, `tcp://host:port` or `host:port`. */
+function parseScanner(raw: string | undefined, timeoutSeconds: number, problems: string[]): ScannerConfig | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (match?.[1] === undefined || !(port >= 1 && port <= 65535)) {
+    problems.push(`STOWAGE_CLAMD must be tcp://host:port where clamd listens (got '${raw}')`);
+    return undefined;
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ""), port, timeoutSeconds };
+}
+
 function mergePolicies(
   file: ConfigFile,
   buckets: Record<string, BucketConfig>,
+  scanner: boolean,
   problems: string[],
 ): Policy[] {
   const byType = new Map<string, Partial<Policy>>(BUILTIN_POLICIES.map((p) => [p.ownerType, p]));
@@ -293,7 +312,9 @@ function mergePolicies(
       problems.push(`${where} is missing ${missing.join(", ")}`);
       continue;
     }
-    const policy = { cacheControl: "private, max-age=86400", ...p, ownerType } as Policy;
+    const scan = p.scan ?? (scanner && SCANNED_BY_DEFAULT.has(ownerType));
+    if (scan && !scanner) problems.push(`${where} asks for virus scanning (scan: true), but no scanner is configured: set STOWAGE_CLAMD`);
+    const policy = { cacheControl: "private, max-age=86400", ...p, ownerType, scan } as Policy;
     const allowedTypes = policy.allowedTypes.map(normalizeMimeType);
     for (const type of allowedTypes)
       if (!isMimeType(type)) problems.push(`${where}: '${type}' is not a MIME type`);

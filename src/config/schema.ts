@@ -124,6 +124,8 @@ export interface Config {
   api: { docs: boolean; graphqlIntrospection: boolean };
   /** The upload page at `/` (`src/http/upload-page.ts`). */
   uploadPage: UploadPageConfig;
+  /** The virus scanner (`STOWAGE_CLAMD`); policies with `scan` need one. */
+  scanner: ScannerConfig | undefined;
   /** Prometheus metrics (`src/metrics/`) and where `GET /metrics` is served. */
   metrics: MetricsConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -135,6 +137,13 @@ export interface Config {
   generatedSecretFiles: string[];
   /** The file the JWT secret came from; undefined when the environment set it (or with JWKS). */
   jwtSecretFile: string | undefined;
+}
+
+/** clamd over TCP (`STOWAGE_CLAMD`), and how long a scan may go without progress. */
+export interface ScannerConfig {
+  host: string;
+  port: number;
+  timeoutSeconds: number;
 }
 
 /**

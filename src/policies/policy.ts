@@ -36,6 +36,11 @@ export interface Policy {
   readonly expireAfterDays?: number;
   /** Confirmed uploads not attached to a record within this many seconds are garbage. */
   readonly attachWithinSeconds?: number;
+  /**
+   * Confirmed uploads go through the virus scanner before they are served (`scanning`). On by
+   * default for `chat_upload` and `document` when a scanner is configured (`STOWAGE_CLAMD`).
+   */
+  readonly scan?: boolean;
   /** JWT roles allowed to upload this type; absent means every authenticated user. */
   readonly allowedRoles?: readonly string[];
   /**
