@@ -40,6 +40,10 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPLOAD_NOT_FOUND: 422,
   SIZE_MISMATCH: 422,
+  /** The virus scanner found something: the bytes were deleted, nothing was served. */
+  UPLOAD_INFECTED: 422,
+  /** Larger than the scanner takes (clamd's StreamMaxLength): refused, never served unscanned. */
+  FILE_TOO_LARGE_TO_SCAN: 422,
   RATE_LIMITED: 429,
   TOO_MANY_PENDING_UPLOADS: 429,
   HEADERS_TOO_LARGE: 431,

@@ -159,6 +159,7 @@ export const operations = {
     responses: { 200: ConfirmAnswer },
     errors: [
       ...API, "NOT_FOUND", "UNKNOWN_OWNER_TYPE", "UPLOAD_NOT_FOUND", "SIZE_MISMATCH", "FILE_TOO_LARGE", "CONTENT_TYPE_MISMATCH", "QUOTA_EXCEEDED",
+      "UPLOAD_INFECTED", "FILE_TOO_LARGE_TO_SCAN",
       "UPLOAD_GONE", "UPLOAD_CHANGED", "UPLOAD_NOT_PENDING", "STORAGE_UNAVAILABLE",
     ],
   }),

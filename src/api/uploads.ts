@@ -17,6 +17,19 @@ export const UploadStatus = Type.Unsafe<(typeof UPLOAD_STATUSES)[number]>({
   description: "pending → confirmed, or rejected / deleted / expired.",
 });
 
+/** A derivative (thumbnail) of an upload, made after confirm from a preset in the server's config. */
+export const Derivative = Type.Object(
+  {
+    name: Type.String({ description: "The preset's name, e.g. thumb." }),
+    url: Type.String({ description: "The public/CDN URL, or a short-lived signed one for private owner types." }),
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    contentType: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type Derivative = Static<typeof Derivative>;
+
 /** An upload as the API shows it to its owner. */
 export const Upload = Type.Object(
   {
@@ -35,6 +48,9 @@ export const Upload = Type.Object(
     parent: Type.Optional(Parent),
     attachedAt: Type.Optional(Timestamp),
     retainUntil: Type.Optional(Timestamp),
+    derivatives: Type.Optional(
+      Type.Array(Derivative, { description: "Images made from this one by the policy's fixed presets, as they become ready." }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -16,7 +16,7 @@ import { guardDb, toRecord } from "./kysely-shared.js";
 import { appendEvents } from "./kysely-outbox.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { type UploadRecord } from "../uploads/record.js";
-import { isAwaitingUpload, isLive, isServable, sourcesOf, statusesWhere } from "../uploads/lifecycle.js";
+import { isAwaitingUpload, isLive, isScanning, isServable, sourcesOf, statusesWhere } from "../uploads/lifecycle.js";
 import type { UploadStatus } from "../uploads/status.js";
 import { quotaSubjects } from "./quota.js";
 import type { ConfirmedRule, SweeperStore } from "./sweeper-store.js";
@@ -27,6 +27,8 @@ type Uploads = ExpressionBuilder<Database, "uploads">;
 const AWAITING = statusesWhere(isAwaitingUpload);
 const SERVABLE = statusesWhere(isServable);
 const LIVE = statusesWhere(isLive);
+/** Their staging object is still needed: the client may write it, or the scanner has yet to read it. */
+const NEEDS_STAGING = statusesWhere((status) => isAwaitingUpload(status) || isScanning(status));
 /** What the sweeper may expire: awaiting an upload (abandoned), or servable (rules, missing objects). */
 const EXPIRABLE_ABANDONED = AWAITING.filter((status) => sourcesOf("expired").includes(status));
 const EXPIRABLE_SERVED = SERVABLE.filter((status) => sourcesOf("expired").includes(status));
@@ -109,7 +111,7 @@ export class KyselySweeperStore implements SweeperStore {
         .selectFrom("uploads")
         .selectAll()
         .where("staging_key", "is not", null)
-        .where("status", "not in", AWAITING)
+        .where("status", "not in", NEEDS_STAGING)
         .where("expires_at", "<", input.expiredBefore.getTime());
       return (await byId(query, input)).map(toRecord);
     });
@@ -217,7 +219,20 @@ export class KyselySweeperStore implements SweeperStore {
         .where("staging_bucket", "in", input.buckets)
         .where("staging_key", "in", input.keys)
         .execute();
-      return new Set([...rows.map((row) => row.key), ...staged.flatMap((row) => (row.staging_key === null ? [] : [row.staging_key]))]);
+      // A derivative is kept while its upload is live.
+      const derived = await this.#db
+        .selectFrom("derivatives")
+        .innerJoin("uploads", "uploads.id", "derivatives.upload_id")
+        .select("derivatives.key")
+        .where("derivatives.bucket", "in", input.buckets)
+        .where("derivatives.key", "in", input.keys)
+        .where("uploads.status", "in", LIVE)
+        .execute();
+      return new Set([
+        ...rows.map((row) => row.key),
+        ...staged.flatMap((row) => (row.staging_key === null ? [] : [row.staging_key])),
+        ...derived.map((row) => row.key),
+      ]);
     });
   }
 

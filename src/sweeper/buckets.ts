@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import type { Policy } from "../policies/policy.js";
+import { DERIVATIVE_PREFIX } from "../derivatives/keys.js";
 import { STAGING_PREFIX } from "../policies/staging-key.js";
 import { locationOf } from "../storage/from-config.js";
 
@@ -39,6 +40,10 @@ export function scanTargets(config: Pick<Config, "storage" | "buckets"> & { stag
   }
   for (const policy of policies) {
     locations.get(locationOf(config, policy.bucket))?.prefixes.add(staticPrefix(policy.keyTemplate));
+    // Derivatives live beside the originals: those of uploads no longer live are orphans too.
+    if (policy.derivatives !== undefined && Object.keys(policy.derivatives).length > 0) {
+      locations.get(locationOf(config, policy.bucket))?.prefixes.add(DERIVATIVE_PREFIX);
+    }
   }
   // Staging objects no row names any more (a database restored from an older backup, say).
   if (config.stagingBucket !== undefined) locations.get(locationOf(config, config.stagingBucket))?.prefixes.add(STAGING_PREFIX);

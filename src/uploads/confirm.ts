@@ -2,7 +2,8 @@ import { type ErrorCode, StowageError } from "../errors.js";
 import type { UploadRecord } from "./record.js";
 import { type ConfirmAnswer, confirmAnswer, settledAnswer } from "./answers.js";
 import { type Caller, chargesOf, notFound, policyOf, quotaExceeded, type UploadContext } from "./context.js";
-import { isAwaitingUpload, sourcesOf } from "./lifecycle.js";
+import { isAwaitingUpload, isScanning, isServable, sourcesOf } from "./lifecycle.js";
+import { beginScan } from "./scan.js";
 import { subjectKind } from "./observer.js";
 import { SNIFF_BYTES, sniff } from "./sniff.js";
 import { finalOf, retireStagingLater, sameObject, stagingOf } from "./staging.js";
@@ -17,12 +18,11 @@ const DAY_MS = 24 * 3600 * 1000;
  * nothing unverified either. A refused object is dropped and the upload marked rejected.
  * Confirming again answers the same.
  */
-export async function confirm(ctx: UploadContext, caller: Caller, upload: UploadRecord): Promise<ConfirmAnswer> {
+export async function confirm(ctx: UploadContext, upload: UploadRecord): Promise<ConfirmAnswer> {
   if (!isAwaitingUpload(upload.status)) return settledAnswer(ctx, upload);
   const policy = policyOf(ctx, upload.ownerType);
   const source = stagingOf(upload);
-  const final = finalOf(upload);
-
+  
   // The sniff read goes out with the stat, not after it: a round trip less to the store. Should
   // it fail (the object arriving between the two, say), it is read again once the stat agrees.
   const readHead = () => ctx.driver.readHead({ ...source, length: SNIFF_BYTES });
@@ -47,7 +47,24 @@ export async function confirm(ctx: UploadContext, caller: Caller, upload: Upload
     });
   }
 
-  // Only the bytes just verified are copied: the source must still have the ETag it was stat'd with.
+  if (policy.scan === true) return beginScan(ctx, upload, stat);
+  return promote(ctx, upload, stat);
+}
+
+/**
+ * Copies the verified staging object onto the upload's own key and marks it confirmed, its
+ * reservation turned into usage, in one transaction (`scanned`: it comes out of `scanning`,
+ * found clean). Only the bytes verified are copied: the source must still have `stat`'s ETag.
+ */
+export async function promote(
+  ctx: UploadContext,
+  upload: UploadRecord,
+  stat: { size: number; etag: string },
+  options: { scanned?: boolean } = {},
+): Promise<ConfirmAnswer> {
+  const policy = policyOf(ctx, upload.ownerType);
+  const source = stagingOf(upload);
+  const final = finalOf(upload);
   const promoted = sameObject(source, final)
     ? stat
     : await ctx.driver.copy({
@@ -60,16 +77,18 @@ export async function confirm(ctx: UploadContext, caller: Caller, upload: Upload
       });
   const outcome = await ctx.store.confirmUpload({
     id: upload.id,
-    from: sourcesOf("confirmed"),
+    from: sourcesOf("confirmed").filter(options.scanned === true ? isScanning : isAwaitingUpload),
     size: stat.size,
     etag: promoted.etag,
-    charges: chargesOf(ctx, caller.userId, upload.orgId),
+    charges: chargesOf(ctx, upload.userId, upload.orgId),
     retainUntil: policy.retentionDays === undefined ? undefined : new Date(ctx.now().getTime() + policy.retentionDays * DAY_MS),
+    scanned: options.scanned,
     now: ctx.now(),
   });
   switch (outcome.kind) {
     case "confirmed":
       ctx.observe?.charged(upload.ownerType, stat.size);
+      ctx.committed();
       // A completed multipart upload or a POST form can write nothing more that matters: drop
       // its staging copy now. A PUT's stays until its URL expires, keeping `If-None-Match` failing.
       if (upload.method !== "put") await retireStagingLater(ctx, outcome.upload);
@@ -83,7 +102,7 @@ export async function confirm(ctx: UploadContext, caller: Caller, upload: Upload
       // A concurrent confirm (or delete) got there first; answer what it decided. A confirm that
       // won made the same copy and keeps it; under any other outcome the copy is nobody's.
       const current = outcome.upload;
-      if (current?.status !== "confirmed" && !sameObject(source, final)) await dropCopy(ctx, upload);
+      if ((current === undefined || !isServable(current.status)) && !sameObject(source, final)) await dropCopy(ctx, upload);
       if (current === undefined) throw notFound();
       return settledAnswer(ctx, current);
     }
@@ -94,7 +113,7 @@ export async function confirm(ctx: UploadContext, caller: Caller, upload: Upload
  * Marks the upload rejected (its reservation released), drops what it uploaded, and throws the
  * refusal. When another request settled it first, its verdict stands and its objects stay.
  */
-async function reject(
+export async function reject(
   ctx: UploadContext,
   upload: UploadRecord,
   code: ErrorCode,
@@ -108,6 +127,7 @@ async function reject(
     if (current === undefined) throw notFound();
     return settledAnswer(ctx, current);
   }
+  ctx.committed();
   await retireStagingLater(ctx, rejected);
   if (options.promoted === true) await dropCopy(ctx, upload);
   throw new StowageError(code, message, details === undefined ? {} : { details });

@@ -36,6 +36,8 @@ export interface UploadContext {
   now(): Date;
   /** A handled failure worth an operator's eye (an object left behind for the sweeper). */
   warn(message: string, upload: UploadRecord, error: unknown): void;
+  /** A state change (and so an event) was just committed: the dispatcher may look now rather than at its next round. */
+  committed(): void;
 }
 
 export function policyOf(ctx: UploadContext, ownerType: string): Policy {

@@ -55,16 +55,16 @@ export interface UploadEvent {
 }
 
 export type EventData = UploadView & {
-  /** `derivative.ready`: the one made. */
-  derivative?: DerivativeView;
+  /** `derivative.ready`: the one made (its URL: `GET /v1/uploads/{id}`). */
+  derivative?: DerivativeMade;
   /** `upload.infected`: what the scanner found. */
   signature?: string;
 };
 
-/** A derivative as views show it. */
-export interface DerivativeView {
+/** A derivative as `derivative.ready` tells it. */
+export interface DerivativeMade {
   name: string;
-  url: string | undefined;
+  key: string;
   width: number;
   height: number;
   contentType: string;

@@ -43,6 +43,10 @@ export async function remove(ctx: UploadContext, caller: Caller, id: string): Pr
 /** What must be gone before the row may say so, by the upload's state. */
 async function dropBytes(ctx: UploadContext, upload: UploadRecord): Promise<void> {
   if (isServable(upload.status)) {
+    // Derivatives first: should the original's delete fail, the retry finds them again.
+    for (const derivative of await ctx.store.derivatives.listFor([upload.id])) {
+      if (derivative.state === "ready") await ctx.driver.delete({ bucket: derivative.bucket, key: derivative.key });
+    }
     await ctx.driver.delete(finalOf(upload));
     return;
   }

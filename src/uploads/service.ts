@@ -9,6 +9,9 @@ import type { MetadataStore } from "../store/store.js";
 import { type ConfirmAnswer, signedGet } from "./answers.js";
 import { confirm } from "./confirm.js";
 import { type Caller, chargesOf, notFound, ownUpload, type UploadContext } from "./context.js";
+import { makeDerivatives } from "./derive.js";
+import { scanUpload, type ScanOutcome } from "./scan.js";
+import type { Scanner } from "../scanning/scanner.js";
 import { DownloadUrls, MemoryUrlCache, type UrlCache } from "./download-urls.js";
 import { MultipartUploads } from "./multipart.js";
 import { reportOutcome, type UploadObserver } from "./observer.js";
@@ -45,6 +48,8 @@ export interface UploadServiceOptions {
   onWarning?: (message: string, context: Record<string, unknown>) => void;
   /** Told what happened, for metrics (`src/metrics/`); absent: nothing is counted. */
   observe?: UploadObserver | undefined;
+  /** Told when a state change (and its event) committed, to wake the dispatcher (`src/events/`). */
+  onCommitted?: (() => void) | undefined;
 }
 
 /**
@@ -71,6 +76,7 @@ export class UploadService {
       presignRateLimit: options.presignRateLimit,
       observe: options.observe,
       now,
+      committed: () => options.onCommitted?.(),
       warn: (message, upload, error) => {
         const reason = error instanceof Error ? error.message : String(error);
         options.onWarning?.(message, { uploadId: upload.id, key: upload.key, error: reason });
@@ -105,7 +111,7 @@ export class UploadService {
     let ownerType: string | undefined;
     const work = found.then((upload) => {
       ownerType = upload.ownerType;
-      return confirm(this.#ctx, caller, upload);
+      return confirm(this.#ctx, upload);
     });
     const observe = this.#ctx.observe;
     return observe === undefined ? work : reportOutcome(work, (outcome) => observe.confirmed(ownerType, outcome));
@@ -135,7 +141,32 @@ export class UploadService {
   }
 
   async get(caller: Caller, id: string): Promise<UploadView> {
-    return toView(await ownUpload(this.#ctx, caller, id));
+    const [view] = await this.#views([await ownUpload(this.#ctx, caller, id)]);
+    if (view === undefined) throw notFound();
+    return view;
+  }
+
+  /** Views with their ready derivatives (one query for a whole page), each with its URL. */
+  async #views(uploads: readonly UploadRecord[]): Promise<UploadView[]> {
+    const views = uploads.map(toView);
+    const withPresets = uploads.filter((u) => isServable(u.status) && this.#ctx.policies.get(u.ownerType)?.derivatives !== undefined);
+    if (withPresets.length === 0) return views;
+    const derivatives = (await this.#ctx.store.derivatives.listFor(withPresets.map((u) => u.id))).filter((d) => d.state === "ready");
+    const byUpload = new Map<string, typeof derivatives>();
+    for (const d of derivatives) byUpload.set(d.uploadId, [...(byUpload.get(d.uploadId) ?? []), d]);
+    return Promise.all(views.map(async (view) => {
+      const made = byUpload.get(view.id);
+      if (made === undefined) return view;
+      const isPublic = this.#ctx.policies.get(view.ownerType)?.visibility === "public";
+      view.derivatives = await Promise.all(made.map(async (d) => ({
+        name: d.name,
+        url: (isPublic ? this.#ctx.driver.publicUrl(d) : undefined) ?? (await this.#ctx.downloads.get(d, "inline")).url,
+        width: d.width ?? 0,
+        height: d.height ?? 0,
+        contentType: d.contentType ?? "application/octet-stream",
+      })));
+      return view;
+    }));
   }
 
   async list(
@@ -150,7 +181,7 @@ export class UploadService {
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
-      items: page.map(toView),
+      items: await this.#views(page),
       nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.id) : null,
     };
   }
@@ -202,6 +233,16 @@ export class UploadService {
       answer.org = { id: caller.orgId, usedBytes: org.usedBytes, reservedBytes: org.reservedBytes, limitBytes: org.limitBytes };
     }
     return answer;
+  }
+
+  /** The scanner's verdict on a `scanning` upload, and what follows from it (`scan.ts`). For the scan subscriber. */
+  scan(scanner: Scanner, id: string): Promise<ScanOutcome> {
+    return scanUpload(this.#ctx, scanner, id);
+  }
+
+  /** Makes a confirmed upload's derivatives (`derive.ts`). For the derivatives subscriber. */
+  derive(id: string): Promise<number> {
+    return makeDerivatives(this.#ctx, id);
   }
 
   /**
