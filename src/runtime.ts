@@ -25,6 +25,10 @@ import type { MetadataStore } from "./store/store.js";
 import { MemoryUrlCache, type UrlCache } from "./uploads/download-urls.js";
 import { MemoryRateLimiter, type RateLimiter } from "./uploads/rate-limit.js";
 import { UploadService } from "./uploads/service.js";
+import { Dispatcher } from "./events/dispatcher.js";
+import { type EventListener, Listeners } from "./events/listeners.js";
+import { derivativesSubscriber, scanSubscriber } from "./events/work-subscribers.js";
+import { ClamdScanner } from "./scanning/clamd.js";
 
 /** Everything a running Stowage holds, built from a validated config. */
 export interface Runtime {
@@ -39,6 +43,19 @@ export interface Runtime {
   metricsApp: App | undefined;
   /** `/` serves the upload page: it is on (`STOWAGE_UPLOAD_PAGE`) and built. */
   uploadPage: boolean;
+  /**
+   * Moves the outbox along (webhooks, scanning, derivatives, `onEvent`): started by `serve`
+   * (`startWorkers`), stopped by `close`.
+   */
+  dispatcher: Dispatcher;
+  /** Starts the dispatcher. */
+  startWorkers(): void;
+  /**
+   * In-process subscription to upload events, fed from the same outbox as webhooks: each
+   * committed change at least once (dedupe on `event.id`), none that rolled back. Returns what
+   * unsubscribes. Events go to listeners only while the dispatcher runs.
+   */
+  onEvent(listener: EventListener): () => void;
   /**
    * Removes the local driver's temp files that no upload can still be writing (a killed
    * process's): at start-up, and with every scheduled sweep. Nothing to do on S3.
@@ -89,6 +106,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     ? new Metrics({ ownerTypes: config.policies.map((p) => p.ownerType), redis: config.redisUrl !== undefined })
     : undefined;
   const shared = sharedState(config, logger, metrics);
+  let committed = (): void => undefined;
   const service = new UploadService({
     observe: metrics === undefined ? undefined : uploadMetrics(metrics),
     urlCache: shared.urlCache,
@@ -103,7 +121,26 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     stagingBucket: config.stagingBucket,
     downloadTtlSeconds: config.downloadTtlSeconds,
     onWarning: (message, context) => logger.warn(context, message),
+    onCommitted: () => committed(),
   });
+  const listeners = new Listeners();
+  const scanner = config.scanner && new ClamdScanner({ ...config.scanner, timeoutMs: config.scanner.timeoutSeconds * 1000 });
+  const derived = new Set(config.policies.filter((p) => Object.keys(p.derivatives ?? {}).length > 0).map((p) => p.ownerType));
+  const dispatcher = new Dispatcher({
+    store: store.events,
+    subscribers: [
+      listeners,
+      ...(scanner === undefined ? [] : [scanSubscriber(service, scanner, config.scanner ?? { timeoutSeconds: 60 })]),
+      ...(derived.size === 0 ? [] : [derivativesSubscriber(service, derived)]),
+    ],
+    idleMs: config.events.pollMilliseconds,
+    onError: (error) => logger.warn({ err: error }, "event dispatch failed; retrying"),
+    onAttempt: (attempt) => {
+      if (attempt.outcome !== "done") logger.warn(attempt, "event delivery attempt failed");
+      else logger.debug(attempt, "event delivered");
+    },
+  });
+  committed = () => dispatcher.nudge();
   const verifyToken = createVerifier(config.jwt);
   const uploadPage = config.uploadPage.enabled && isPageBuilt(config.uploadPage.dir);
   if (config.uploadPage.enabled && !uploadPage) {
@@ -118,6 +155,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       ready: async () => {
         await store.ping();
         await driver.ping();
+        if (scanner === undefined) return;
+        return { scanner: await scanner.ping().then(() => "ok" as const, () => "unavailable" as const) };
       },
     },
     {
@@ -154,6 +193,9 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     metrics,
     metricsApp,
     uploadPage,
+    dispatcher,
+    startWorkers: () => dispatcher.start(),
+    onEvent: (listener) => listeners.add(listener),
     removeStaleTemp,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
@@ -167,6 +209,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     stopServing,
     async close(graceMs = 10_000) {
       await stopServing(graceMs);
+      await dispatcher.stop();
       // Uploads cut by the shutdown remove their temp files before the process goes.
       await storage.local?.settle();
       await store.close();

@@ -273,7 +273,15 @@ export const operations = {
     tag: "health",
     auth: false,
     schema: {},
-    responses: { 200: Type.Object({ status: Type.Literal("ready") }) },
+    responses: {
+      200: Type.Object({
+        status: Type.Literal("ready"),
+        scanner: Type.Optional(Type.Union([Type.Literal("ok"), Type.Literal("unavailable")], {
+          description: "With a virus scanner configured: whether it answers. Unavailable does not make the instance unready: "
+            + "uploads of scanned owner types wait in `scanning` until it is back.",
+        })),
+      }),
+    },
     errors: ["DATABASE_UNAVAILABLE", "STORAGE_UNAVAILABLE"],
   }),
   putObject: operation({

@@ -35,6 +35,7 @@ export async function serve(config: Config): Promise<void> {
   ];
   process.stderr.write(`${lines.join("\n")}\n`);
   const sweeps = sweepOnSchedule(config, runtime, logger);
+  runtime.startWorkers();
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -155,6 +155,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     buckets,
     policies,
     scanner,
+    events: { pollMilliseconds: int("STOWAGE_EVENTS_POLL_MS", 1000, 10, 60_000) },
     configFile,
     generatedSecretFiles,
     jwtSecretFile: jwt.kind === "secret" ? secretFiles.get("STOWAGE_JWT_SECRET") : undefined,

@@ -124,6 +124,8 @@ export interface Config {
   api: { docs: boolean; graphqlIntrospection: boolean };
   /** The upload page at `/` (`src/http/upload-page.ts`). */
   uploadPage: UploadPageConfig;
+  /** The outbox dispatcher: how often it looks for work when nothing woke it (`STOWAGE_EVENTS_POLL_MS`). */
+  events: { pollMilliseconds: number };
   /** The virus scanner (`STOWAGE_CLAMD`); policies with `scan` need one. */
   scanner: ScannerConfig | undefined;
   /** Prometheus metrics (`src/metrics/`) and where `GET /metrics` is served. */

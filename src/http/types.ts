@@ -20,7 +20,11 @@ export interface HttpDeps {
   service: UploadService;
   verifyToken: TokenVerifier;
   /** Resolves when the database and storage answer; throws a StowageError when not. */
-  ready: () => Promise<void>;
+  /**
+   * Throws when the database or the storage does not answer. Resolves to what else it knows: the
+   * scanner's state, which does not make the instance unready (uploads of scanned types wait).
+   */
+  ready: () => Promise<{ scanner?: "ok" | "unavailable" } | void>;
   /** Present when objects live on local disk and Stowage itself serves `/storage/`. */
   localDriver?: LocalDriver | undefined;
 }

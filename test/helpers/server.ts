@@ -58,6 +58,8 @@ export async function startStowage(env: Env = {}, options: { pageDir?: string } 
     throw error;
   });
   await runtime.listen();
+  // As `stowage serve` does: the outbox's subscribers (derivatives, scanning, webhooks) run.
+  runtime.startWorkers();
   const baseUrl = config.baseUrl;
   const tokens = new Map<string, string>();
   const token: TestServer["token"] = async (user, options = {}) =>

@@ -7,7 +7,7 @@ const { health, ready } = operations;
 export function registerHealth(app: App, deps: HttpDeps): void {
   app.get(health.path, { schema: health.schema }, () => ({ status: "ok" as const }));
   app.get(ready.path, { schema: ready.schema }, async () => {
-    await deps.ready();
-    return { status: "ready" as const };
+    const extra = await deps.ready();
+    return { status: "ready" as const, ...extra };
   });
 }
