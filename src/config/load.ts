@@ -19,6 +19,7 @@ import {
 } from "./schema.js";
 import { NO_SECRETS, resolveSecret, type SecretUse, type SecretUses } from "./secrets.js";
 import { parseStorage } from "./storage.js";
+import { parseWebhooks } from "./webhooks.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -109,6 +110,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
   const file = configFile === undefined ? {} : readConfigFile(configFile, problems);
   const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL") ?? url("R2_PUBLIC_BASE_URL"));
   const policies = mergePolicies(file, buckets, problems);
+  const webhooks = parseWebhooks(file.webhooks?.endpoints ?? [], { env, ownerTypes: policies.map((p) => p.ownerType) }, problems);
 
   const config: Config = {
     host,
@@ -151,6 +153,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     logLevel,
     buckets,
     policies,
+    webhooks,
     configFile,
     generatedSecretFiles,
     jwtSecretFile: jwt.kind === "secret" ? secretFiles.get("STOWAGE_JWT_SECRET") : undefined,
@@ -167,7 +170,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
     : config.storage;
   const redisUrl = config.redisUrl === undefined ? undefined : config.redisUrl.replace(/\/\/([^@/]*)@/, "//***@");
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: "[redacted]" };
-  return { ...config, jwt, storage, redisUrl, metrics, signingSecret: "[redacted]" };
+  const webhooks = config.webhooks.map((endpoint) => ({ ...endpoint, secrets: endpoint.secrets.map(() => "[redacted]") }));
+  return { ...config, jwt, storage, redisUrl, metrics, webhooks, signingSecret: "[redacted]" };
 }
 
 /**
