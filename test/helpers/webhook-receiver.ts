@@ -39,6 +39,8 @@ export interface WebhookReceiver {
   readonly requests: number;
   /** Queues answers for the next verified requests; when the queue is empty, 204. */
   answer(...answers: Answer[]): void;
+  /** Drops answers still queued, so one failed test leaves nothing behind for the next. */
+  clearAnswers(): void;
   /** Stops listening and drops open connections: connections are refused until `up()`. */
   down(): Promise<void>;
   /** Listens again, on the same port. */
@@ -150,6 +152,7 @@ export async function startWebhookReceiver(options: { secret: string }): Promise
       return requests;
     },
     answer: (...answers) => void queue.push(...answers),
+    clearAnswers: () => void queue.splice(0),
     down: stop,
     up: () => listen(port),
     waitFor: (predicate, timeoutMs = 5000) =>

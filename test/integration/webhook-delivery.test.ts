@@ -22,6 +22,7 @@ before(async () => {
 after(() => receiver.close());
 beforeEach(() => {
   counter++;
+  receiver.clearAnswers();
 });
 
 /** One attempt at the shared receiver (or `url`), with a fresh message id. */
@@ -140,10 +141,16 @@ describe("deliverWebhook to a real receiver", { timeout: 30_000 }, () => {
   it("retries with the network's reason while the receiver is down, and delivers once it is back", async () => {
     await receiver.down();
     try {
-      const result = await attempt();
-      assert.equal(result.kind, "retry");
-      assert.equal(result.status, undefined);
-      assert.match(result.kind === "retry" ? result.error ?? "" : "", /ECONNREFUSED/);
+      // The first attempt may still pick a keep-alive connection the receiver just closed ("other side
+      // closed"): a failure too, as it would be against a receiver that restarts. A new one is refused.
+      const errors: string[] = [];
+      for (let i = 0; i < 3 && !errors.some((e) => e.includes("ECONNREFUSED")); i++) {
+        const result = await attempt();
+        assert.equal(result.kind, "retry");
+        assert.equal(result.status, undefined);
+        errors.push(result.kind === "retry" ? result.error ?? "" : "");
+      }
+      assert.match(errors.at(-1) ?? "", /ECONNREFUSED/, errors.join(" | "));
     } finally {
       await receiver.up();
     }
