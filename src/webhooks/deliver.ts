@@ -49,8 +49,18 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  */
 export async function deliverWebhook(options: DeliveryOptions): Promise<DeliveryResult> {
   const { endpoint, message } = options;
-  const timeout = AbortSignal.timeout(endpoint.timeoutSeconds * 1000);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  options.signal?.throwIfAborted();
+  // One controller per attempt, for the timeout and the caller's signal alike. Not
+  // AbortSignal.any([timeout, signal]): each call links a new signal to the long-lived shutdown
+  // signal, and Node has leaked those links (nodejs/node#55351); a listener removed in `finally` cannot leak.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${endpoint.timeoutSeconds} s`, "TimeoutError"));
+  }, endpoint.timeoutSeconds * 1000);
+  const cancel = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", cancel, { once: true });
   const headers = signWebhook({ ...message, timestamp: options.now ?? new Date() }, endpoint.secrets);
   try {
     const response = await fetch(endpoint.url, {
@@ -62,7 +72,7 @@ export async function deliverWebhook(options: DeliveryOptions): Promise<Delivery
       },
       body: message.body,
       redirect: "manual",
-      signal,
+      signal: controller.signal,
     });
     await discard(response.body);
     const status = response.status;
@@ -73,8 +83,11 @@ export async function deliverWebhook(options: DeliveryOptions): Promise<Delivery
     return { kind: "retry", status, ...(error === undefined ? {} : { error }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   } catch (error) {
     if (options.signal?.aborted === true) throw options.signal.reason;
-    if (timeout.aborted) return { kind: "retry", error: `no complete answer within ${endpoint.timeoutSeconds} s` };
+    if (timedOut) return { kind: "retry", error: `no complete answer within ${endpoint.timeoutSeconds} s` };
     return { kind: "retry", error: describe(error) };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", cancel);
   }
 }
 

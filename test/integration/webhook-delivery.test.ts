@@ -169,5 +169,8 @@ describe("deliverWebhook to a real receiver", { timeout: 30_000 }, () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("shutting down")), 100);
     await assert.rejects(attempt({}, { signal: controller.signal }), /shutting down/);
+    const before = receiver.requests;
+    await assert.rejects(attempt({}, { signal: AbortSignal.abort(new Error("already down")) }), /already down/);
+    assert.equal(receiver.requests, before, "nothing is sent once the caller has aborted");
   });
 });
