@@ -40,7 +40,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       err: pino.stdSerializers.err,
     },
     redact: {
-      paths: ["*.authorization", "*.headers.authorization", "*.signingSecret", "*.secret"],
+      paths: ["*.authorization", "*.headers.authorization", "*.signingSecret", "*.secret", "*.secrets"],
       censor: "[redacted]",
     },
   };

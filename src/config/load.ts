@@ -21,6 +21,7 @@ import {
 } from "./schema.js";
 import { NO_SECRETS, resolveSecret, type SecretUse, type SecretUses } from "./secrets.js";
 import { parseStorage } from "./storage.js";
+import { parseWebhooks } from "./webhooks.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -112,6 +113,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
   const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL") ?? url("R2_PUBLIC_BASE_URL"));
   const scanner = parseScanner(env.STOWAGE_CLAMD || undefined, int("STOWAGE_CLAMD_TIMEOUT_SECONDS", 60, 1, 3600), problems);
   const policies = mergePolicies(file, buckets, scanner !== undefined, problems);
+  const webhooks = parseWebhooks(file.webhooks?.endpoints ?? [], { env, ownerTypes: policies.map((p) => p.ownerType) }, problems);
 
   const config: Config = {
     host,
@@ -156,6 +158,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     policies,
     scanner,
     events: { pollMilliseconds: int("STOWAGE_EVENTS_POLL_MS", 1000, 10, 60_000) },
+    webhooks,
     configFile,
     generatedSecretFiles,
     jwtSecretFile: jwt.kind === "secret" ? secretFiles.get("STOWAGE_JWT_SECRET") : undefined,
@@ -172,7 +175,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
     : config.storage;
   const redisUrl = config.redisUrl === undefined ? undefined : config.redisUrl.replace(/\/\/([^@/]*)@/, "//***@");
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: "[redacted]" };
-  return { ...config, jwt, storage, redisUrl, metrics, signingSecret: "[redacted]" };
+  const webhooks = config.webhooks.map((endpoint) => ({ ...endpoint, secrets: endpoint.secrets.map(() => "[redacted]") }));
+  return { ...config, jwt, storage, redisUrl, metrics, webhooks, signingSecret: "[redacted]" };
 }
 
 /**

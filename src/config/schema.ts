@@ -8,6 +8,7 @@ import {
   PRESET_NAME_PATTERN,
 } from "../derivatives/preset.js";
 import type { Policy } from "../policies/policy.js";
+import type { WebhookEndpoint } from "../webhooks/endpoint.js";
 import type { StorageConfig } from "./storage.js";
 
 /** One derivative preset (`src/derivatives/preset.ts`): a fixed size, fit and format. */
@@ -62,6 +63,30 @@ export const BucketFileSchema = Type.Object(
 );
 
 /**
+ * A webhook endpoint as written in the config file. The schema checks shapes; `parseWebhooks`
+ * checks meaning (URL, secrets, event and owner types, unique ids) with messages that name the endpoint.
+ *
+ * @example
+ * { "id": "billing", "url": "https://billing.example.com/hooks/stowage", "secretEnv": "BILLING_WEBHOOK_SECRETS",
+ *   "events": ["upload.confirmed", "upload.deleted"], "ownerTypes": ["document"], "timeoutSeconds": 5 }
+ */
+export const WebhookEndpointFileSchema = Type.Object(
+  {
+    id: Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,62}$" }),
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    /** `whsec_<base64>` secrets, the current one first; or `secretEnv`, never both. */
+    secrets: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 10 })),
+    /** The name of an environment variable holding the secrets, space-separated. */
+    secretEnv: Type.Optional(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$" })),
+    events: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    ownerTypes: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+  },
+  { additionalProperties: false },
+);
+export type WebhookEndpointFile = Static<typeof WebhookEndpointFileSchema>;
+
+/**
  * The optional config file (`stowage.config.json`): owner-type policies and buckets, the
  * structured settings that do not fit environment variables.
  */
@@ -72,6 +97,9 @@ export const ConfigFileSchema = Type.Object(
     ),
     buckets: Type.Optional(
       Type.Record(Type.String({ pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" }), BucketFileSchema),
+    ),
+    webhooks: Type.Optional(
+      Type.Object({ endpoints: Type.Array(WebhookEndpointFileSchema) }, { additionalProperties: false }),
     ),
   },
   { additionalProperties: false },
@@ -133,6 +161,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   buckets: Record<string, BucketConfig>;
   policies: Policy[];
+  /** Where upload events are sent (`src/webhooks/`); empty: nowhere. */
+  webhooks: WebhookEndpoint[];
   /** Where the config file came from, if any. */
   configFile: string | undefined;
   /** Secrets generated on this start for local use (never their values). */
