@@ -29,6 +29,7 @@ import { Dispatcher } from "./events/dispatcher.js";
 import { type EventListener, Listeners } from "./events/listeners.js";
 import { derivativesSubscriber, scanSubscriber } from "./events/work-subscribers.js";
 import { ClamdScanner } from "./scanning/clamd.js";
+import { webhookSubscriber } from "./webhooks/subscriber.js";
 
 /** Everything a running Stowage holds, built from a validated config. */
 export interface Runtime {
@@ -130,6 +131,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     store: store.events,
     subscribers: [
       listeners,
+      ...config.webhooks.map((endpoint) => webhookSubscriber(endpoint, packageVersion())),
       ...(scanner === undefined ? [] : [scanSubscriber(service, scanner, config.scanner ?? { timeoutSeconds: 60 })]),
       ...(derived.size === 0 ? [] : [derivativesSubscriber(service, derived)]),
     ],
@@ -155,7 +157,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       ready: async () => {
         await store.ping();
         await driver.ping();
-        if (scanner === undefined) return;
+        if (scanner === undefined) return undefined;
         return { scanner: await scanner.ping().then(() => "ok" as const, () => "unavailable" as const) };
       },
     },

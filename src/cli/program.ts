@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { type Env, loadConfig } from "../config/load.js";
 import { makeDataDirPrivate } from "../config/data-dir.js";
 import { SERVE_SECRETS, TOKEN_SECRETS } from "../config/secrets.js";
+import { buildEventsCommand } from "./events.js";
 import { buildLifecycleCommand } from "./lifecycle.js";
 import { migrate } from "./migrate.js";
 import { serve } from "./serve.js";
@@ -66,6 +67,7 @@ export function buildProgram(env: Env): Command {
   program.addCommand(buildSweepCommand(env));
   program.addCommand(buildLifecycleCommand(env));
   program.addCommand(buildUploadCommand(env));
+  program.addCommand(buildEventsCommand(env));
 
   return program;
 }

@@ -24,7 +24,7 @@ export interface HttpDeps {
    * Throws when the database or the storage does not answer. Resolves to what else it knows: the
    * scanner's state, which does not make the instance unready (uploads of scanned types wait).
    */
-  ready: () => Promise<{ scanner?: "ok" | "unavailable" } | void>;
+  ready: () => Promise<{ scanner?: "ok" | "unavailable" } | undefined>;
   /** Present when objects live on local disk and Stowage itself serves `/storage/`. */
   localDriver?: LocalDriver | undefined;
 }

@@ -1,7 +1,7 @@
 import { type ErrorCode, StowageError } from "../errors.js";
 import type { UploadRecord } from "./record.js";
 import { type ConfirmAnswer, confirmAnswer, settledAnswer } from "./answers.js";
-import { type Caller, chargesOf, notFound, policyOf, quotaExceeded, type UploadContext } from "./context.js";
+import { chargesOf, notFound, policyOf, quotaExceeded, type UploadContext } from "./context.js";
 import { isAwaitingUpload, isScanning, isServable, sourcesOf } from "./lifecycle.js";
 import { beginScan } from "./scan.js";
 import { subjectKind } from "./observer.js";
@@ -22,7 +22,7 @@ export async function confirm(ctx: UploadContext, upload: UploadRecord): Promise
   if (!isAwaitingUpload(upload.status)) return settledAnswer(ctx, upload);
   const policy = policyOf(ctx, upload.ownerType);
   const source = stagingOf(upload);
-  
+
   // The sniff read goes out with the stat, not after it: a round trip less to the store. Should
   // it fail (the object arriving between the two, say), it is read again once the stat agrees.
   const readHead = () => ctx.driver.readHead({ ...source, length: SNIFF_BYTES });
