@@ -15,8 +15,9 @@ import { nextAttemptAt } from "./schedule.js";
 export function webhookSubscriber(endpoint: WebhookEndpoint, version: string): Subscriber {
   return {
     target: `webhook:${endpoint.id}`,
-    // The attempt's own timeout, and room for the settle after it.
-    leaseMs: endpoint.timeoutSeconds * 1000 + 30_000,
+    // The attempt's own timeout, and room for the settle after it: a dispatcher killed mid-attempt
+    // has its delivery taken up again by another (or the restarted one) this long after the claim.
+    leaseMs: endpoint.timeoutSeconds * 1000 + 5_000,
     accepts: (event: OutboxEvent) =>
       isUploadEventType(event.type) && endpointWants(endpoint, { type: event.type, ownerType: event.ownerType }),
     nextAttemptAt: (attempt, now, retryAfterMs) => nextAttemptAt(attempt, now, retryAfterMs === undefined ? {} : { retryAfterMs }),
