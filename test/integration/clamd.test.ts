@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { ClamdScanner } from "../../src/scanning/clamd.js";
 import { ScannerUnavailableError } from "../../src/scanning/scanner.js";
 import { clamdEnv, clamdScanner, startClamd } from "../helpers/clamd.js";
@@ -37,11 +38,12 @@ async function fakeClamd(onSocket: (socket: Socket) => void): Promise<{ server: 
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
+    socket.unref(); // a test cancelled by its timeout must not keep the run alive (nor must the server)
     socket.on("error", () => {}); // the client destroys its end: a reset here is expected
     socket.on("close", () => sockets.delete(socket));
     onSocket(socket);
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(0, "127.0.0.1").unref();
   await once(server, "listening");
   after(() => {
     for (const socket of sockets) socket.destroy();
@@ -90,11 +92,18 @@ describe("ClamdScanner against clamd", { timeout: 60_000 }, () => {
     assert.deepEqual(await scanner.scan(Readable.from([body])), { kind: "clean" });
   });
 
-  it("takes exactly StreamMaxLength bytes, and says too-large one byte over it", async () => {
+  it("takes exactly clamd's StreamMaxLength, and says too-large one byte over it", async () => {
     assert.deepEqual(await scanner.scan(repeated(env.streamMaxBytes)), { kind: "clean" });
+    assert.deepEqual(await scanner.scan(repeated(env.streamMaxBytes + 1)), { kind: "too-large" });
+  });
+
+  it("says too-large past its own streamMaxBytes without sending the rest (clamd would take it)", async () => {
+    const strict = clamdScanner({ streamMaxBytes: MiB });
+    assert.deepEqual(await strict.scan(repeated(MiB)), { kind: "clean" });
     const counter = { produced: 0 };
-    assert.deepEqual(await scanner.scan(repeated(env.streamMaxBytes + 1, counter)), { kind: "too-large" });
-    assert.ok(counter.produced <= env.streamMaxBytes + MiB, "it stops reading the body at the limit");
+    assert.deepEqual(await strict.scan(repeated(8 * MiB, counter)), { kind: "too-large" });
+    // The first piece past the limit, and the one Readable.from has read ahead by then.
+    assert.ok(counter.produced <= 3 * MiB, `read ${counter.produced / MiB} MiB of the body`);
   });
 
   it("reads clamd's own size-limit answer when it is not told the limit", async (t) => {
@@ -164,7 +173,8 @@ describe("ClamdScanner when clamd fails", { timeout: 20_000 }, () => {
     const scanner = new ClamdScanner({ host: "127.0.0.1", port, timeoutMs: 5_000 });
     assert.deepEqual(await scanner.scan(Readable.from([Buffer.from("x")])), { kind: "clean" });
     const [socket] = sockets;
-    if (socket !== undefined) await once(socket, "close");
+    // The timer also keeps the run alive while we wait: the fake server's sockets do not.
+    if (socket !== undefined) await Promise.race([once(socket, "close"), delay(2_000).then(() => assert.fail("the scanner left its socket open"))]);
     assert.equal(sockets.size, 0);
   });
 
