@@ -5,7 +5,8 @@
  * `BENCH_SMOKE=1`) runs each for a few seconds only, to keep the harness from rotting.
  *
  * Starts a throw-away Ceph RGW (scripts/s3-test-server.sh) when a selected benchmark needs S3
- * and `S3_TEST_ENDPOINT` is unset, and stops it at the end. Needs PostgreSQL at
+ * and `S3_TEST_ENDPOINT` is unset, and a throw-away clamd (scripts/clamd.sh) when one needs
+ * clamd and `CLAMD_TEST_PORT` is unset, and stops them at the end. Needs PostgreSQL at
  * `STOWAGE_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/postgres) and Redis at
  * `REDIS_URL` (default redis://127.0.0.1:6379; only the Redis cache row is skipped without it).
  *
@@ -20,8 +21,8 @@ import type { BenchOutput } from "./lib/report.js";
 import { table } from "./lib/report.js";
 import { CLIENT_CPU, pinned, pinningNote, RESULTS_DIR, ROOT, tsxNodeArgs } from "./lib/settings.js";
 
-/** In priority order; `s3`: needs the S3 server. */
-const BENCHMARKS: { name: string; s3: boolean; about: string }[] = [
+/** In priority order; `s3`: needs the S3 server; `clamd`: needs clamd. */
+const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[] = [
   { name: "presign", s3: true, about: "POST /v1/uploads on SQLite and PostgreSQL vs a bare Fastify route and Uppy Companion" },
   { name: "presign-stages", s3: false, about: "where a presign's time goes: JWT, quota read, insert, SigV4, the whole service call, in process" },
   { name: "signing", s3: false, about: "one presigned PUT: direct SigV4 vs getSignedUrl vs aws4fetch vs local HMAC" },
@@ -33,6 +34,7 @@ const BENCHMARKS: { name: string; s3: boolean; about: string }[] = [
   { name: "integrity", s3: false, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
   { name: "derivatives", s3: false, about: "avatar thumbnails from 12 MP JPEGs (renderDerivative) vs bare sharp and a full decode, with peak RSS" },
+  { name: "scan", s3: false, clamd: true, about: "virus scan of a 64 MiB body through clamd vs the same INSTREAM to a sink" },
 ];
 
 const args = process.argv.slice(2);
@@ -88,6 +90,28 @@ function startS3(): { env: Record<string, string>; stop: () => void } {
   };
 }
 
+/**
+ * Starts a throw-away clamd as `npm test` does, but taking 128 MiB streams (the scan benchmark
+ * sends 64 MiB; the test default of 25 MiB would answer "too large"); returns its env and how to stop it.
+ */
+function startClamd(): { env: Record<string, string>; stop: () => void } {
+  console.error("bench: CLAMD_TEST_PORT is unset: installing (once) and starting a throw-away clamd");
+  execFileSync("bash", [join(ROOT, "scripts/clamd.sh"), "install"], { stdio: ["ignore", "inherit", "inherit"] });
+  const out = execFileSync("bash", ["-c", "set -e; eval \"$(scripts/clamd.sh start)\"; env | grep ^CLAMD_TEST_"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, CLAMD_TEST_STREAM_MAX: "128M" },
+  });
+  const env = Object.fromEntries(out.trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+  return {
+    env,
+    stop: () => {
+      if (env.CLAMD_TEST_DIR) execFileSync("bash", [join(ROOT, "scripts/clamd.sh"), "stop", env.CLAMD_TEST_DIR], { stdio: "inherit" });
+    },
+  };
+}
+
 async function runOne(
   name: string,
   extraEnv: Record<string, string>,
@@ -118,10 +142,15 @@ console.error(
 );
 
 let s3: ReturnType<typeof startS3> | undefined;
+let clamd: ReturnType<typeof startClamd> | undefined;
 const extraEnv: Record<string, string> = {};
 if (selected.some((b) => b.s3) && !process.env.S3_TEST_ENDPOINT) {
   s3 = startS3();
   Object.assign(extraEnv, s3.env);
+}
+if (selected.some((b) => b.clamd) && !process.env.CLAMD_TEST_PORT) {
+  clamd = startClamd();
+  Object.assign(extraEnv, clamd.env);
 }
 
 const results: { name: string; code: number | null; seconds: number; output: BenchOutput | undefined }[] = [];
@@ -133,6 +162,7 @@ try {
     results.push({ name: bench.name, code, seconds, output: result });
   }
 } finally {
+  clamd?.stop();
   s3?.stop();
 }
 
