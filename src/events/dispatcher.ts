@@ -69,7 +69,9 @@ export class Dispatcher {
     const now = this.#now();
     this.#disabled = await this.#store.disabledTargets();
     const live = [...this.#subscribers.values()].filter((s) => !this.#disabled.has(s.target));
-    const targetsOf = (event: OutboxEvent) => live.filter((s) => s.accepts(event)).map((s) => s.target);
+    // Disabled endpoints get their rows too: held (never claimed) until re-enabled, then delivered.
+    const all = [...this.#subscribers.values()];
+    const targetsOf = (event: OutboxEvent) => all.filter((s) => s.accepts(event)).map((s) => s.target);
     while ((await this.#store.fanOut({ limit: 100, now, targetsOf })) === 100);
     const claimed = await this.#store.claimDue({
       limit: this.#batch,

@@ -78,14 +78,14 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
   };
   const now = () => new Date();
   const confirm = (u: UploadRecord, from: UploadStatus[], scanned = false) =>
-    store.confirmUpload({ id: u.id, from, size: u.declaredSize, etag: '"e"', charges: [charge(u.userId)], scanned, now: now() });
+    store.confirmUpload({ id: u.id, from, size: u.declaredSize, etag: "\"e\"", charges: [charge(u.userId)], scanned, now: now() });
 
   /** An upload brought to `status` by the store's own moves. */
   const arrange = async (status: UploadStatus, userId: string, expiresInMs?: number): Promise<UploadRecord> => {
     const created = await store.createUpload({ upload: fresh(userId, 10, expiresInMs), reserve: [charge(userId)], now: now() });
     assert.equal(created.kind, "created");
     let u = (created as { upload: UploadRecord }).upload;
-    const scan = async () => (await store.beginScan({ id: u.id, from: ["pending"], size: 10, etag: '"e"', now: now() })) ?? assert.fail();
+    const scan = async () => (await store.beginScan({ id: u.id, from: ["pending"], size: 10, etag: "\"e\"", now: now() })) ?? assert.fail();
     if (status === "scanning" || status === "infected") u = await scan();
     if (status === "infected") u = (await store.markInfected({ id: u.id, from: ["scanning"], signature: "Test.Sig", now: now() })) ?? assert.fail();
     if (status === "confirmed") {
@@ -104,7 +104,7 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
     const from = sourcesOf(to);
     switch (to) {
       case "scanning":
-        return (await store.beginScan({ id: u.id, from, size: 10, etag: '"e"', now: now() }))?.status;
+        return (await store.beginScan({ id: u.id, from, size: 10, etag: "\"e\"", now: now() }))?.status;
       case "confirmed": {
         const outcome = await confirm(u, from, u.status === "scanning");
         return outcome.kind === "confirmed" ? outcome.upload.status : undefined;
@@ -161,7 +161,7 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
     const u = await arrange("pending", "over-quota", -1000);
     // The URL expired: its reservation is given back, so the confirm must charge anew, and cannot.
     await store.releaseExpiredReservations({ userId: u.userId, now: now() });
-    const outcome = await store.confirmUpload({ id: u.id, from: ["pending"], size: 5000, etag: '"e"', charges: [charge(u.userId, 100)], now: now() });
+    const outcome = await store.confirmUpload({ id: u.id, from: ["pending"], size: 5000, etag: "\"e\"", charges: [charge(u.userId, 100)], now: now() });
     assert.equal(outcome.kind, "quota-exceeded");
     assert.equal((await store.findUpload(u.id))?.status, "pending");
     assert.deepEqual(await eventsOf(u.id), []);
