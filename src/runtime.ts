@@ -125,14 +125,19 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     onCommitted: () => committed(),
   });
   const listeners = new Listeners();
-  const scanner = config.scanner && new ClamdScanner({ ...config.scanner, timeoutMs: config.scanner.timeoutSeconds * 1000 });
+  const scanner = config.scanner && new ClamdScanner({
+    host: config.scanner.host,
+    port: config.scanner.port,
+    timeoutMs: config.scanner.timeoutSeconds * 1000,
+    streamMaxBytes: config.scanner.streamMaxBytes,
+  });
   const derived = new Set(config.policies.filter((p) => Object.keys(p.derivatives ?? {}).length > 0).map((p) => p.ownerType));
   const dispatcher = new Dispatcher({
     store: store.events,
     subscribers: [
       listeners,
       ...config.webhooks.map((endpoint) => webhookSubscriber(endpoint, packageVersion())),
-      ...(scanner === undefined ? [] : [scanSubscriber(service, scanner, config.scanner ?? { timeoutSeconds: 60 })]),
+      ...(scanner === undefined ? [] : [scanSubscriber(service, scanner, { timeoutSeconds: config.scanner?.timeoutSeconds ?? 60 })]),
       ...(derived.size === 0 ? [] : [derivativesSubscriber(service, derived)]),
     ],
     idleMs: config.events.pollMilliseconds,

@@ -111,7 +111,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
   const configFile = resolveConfigFile(env.STOWAGE_CONFIG_FILE, cwd, problems);
   const file = configFile === undefined ? {} : readConfigFile(configFile, problems);
   const buckets = mergeBuckets(file, url("STOWAGE_PUBLIC_BASE_URL") ?? url("R2_PUBLIC_BASE_URL"));
-  const scanner = parseScanner(env.STOWAGE_CLAMD || undefined, int("STOWAGE_CLAMD_TIMEOUT_SECONDS", 60, 1, 3600), problems);
+  const scanner = parseScanner(env.STOWAGE_CLAMD || undefined, {
+    timeoutSeconds: int("STOWAGE_CLAMD_TIMEOUT_SECONDS", 60, 1, 3600),
+    // clamd's own default StreamMaxLength: set it to what clamd.conf says.
+    streamMaxBytes: int("STOWAGE_CLAMD_STREAM_MAX_BYTES", 25 * 1024 * 1024, 1),
+  }, problems);
   const policies = mergePolicies(file, buckets, scanner !== undefined, problems);
   const webhooks = parseWebhooks(file.webhooks?.endpoints ?? [], { env, ownerTypes: policies.map((p) => p.ownerType) }, problems);
 
@@ -286,7 +290,11 @@ function mergeBuckets(
 const SCANNED_BY_DEFAULT = new Set(["chat_upload", "document"]);
 
 /** `STOWAGE_CLAMD`: where clamd listens, `tcp://host:port` or `host:port`. */
-function parseScanner(raw: string | undefined, timeoutSeconds: number, problems: string[]): ScannerConfig | undefined {
+function parseScanner(
+  raw: string | undefined,
+  limits: Omit<ScannerConfig, "host" | "port">,
+  problems: string[],
+): ScannerConfig | undefined {
   if (raw === undefined) return undefined;
   const match = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
   const port = Number(match?.[2]);
@@ -294,7 +302,7 @@ function parseScanner(raw: string | undefined, timeoutSeconds: number, problems:
     problems.push(`STOWAGE_CLAMD must be tcp://host:port where clamd listens (got '${raw}')`);
     return undefined;
   }
-  return { host: match[1].replace(/^\[|\]$/g, ""), port, timeoutSeconds };
+  return { host: match[1].replace(/^\[|\]$/g, ""), port, ...limits };
 }
 
 function mergePolicies(

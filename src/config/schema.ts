@@ -176,6 +176,11 @@ export interface ScannerConfig {
   host: string;
   port: number;
   timeoutSeconds: number;
+  /**
+   * clamd's StreamMaxLength (`STOWAGE_CLAMD_STREAM_MAX_BYTES`, default clamd's 25 MiB): a bigger
+   * object is refused here (FILE_TOO_LARGE_TO_SCAN) rather than sent for clamd to cut off.
+   */
+  streamMaxBytes: number;
 }
 
 /**
