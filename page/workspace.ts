@@ -120,7 +120,7 @@ export function workspace(options: WorkspaceOptions): HTMLElement[] {
           options.onSignedOut(`Your session ended: ${state.error.message} Sign in again.`);
           return;
         }
-        if (state.phase === "done" && state.result !== undefined && policy.visibility === "public") {
+        if (state.phase === "done" && state.result !== undefined && "url" in state.result && policy.visibility === "public") {
           // A public upload's address does not expire.
           urls.set(state.result.id, { url: state.result.url, expiresAt: Number.POSITIVE_INFINITY });
         }

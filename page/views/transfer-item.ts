@@ -107,7 +107,11 @@ export function transferItem(transfer: Transfer, options: TransferItemOptions): 
         say(transfer.multipart ? "Paused. Resume continues from the parts storage already holds." : "Paused. Resume sends the file again.");
         break;
       case "done":
-        if (state.result !== undefined) link.href = state.result.url;
+        if (state.result !== undefined && "url" in state.result) link.href = state.result.url;
+        if (state.result?.status === "scanning") {
+          status.replaceChildren("Uploaded; being scanned for viruses. It appears below once found clean.");
+          break;
+        }
         status.replaceChildren(`Uploaded${notes.length === 0 ? "" : ` (${notes.join("; ")})`}. `, link);
         break;
       case "failed":

@@ -53,6 +53,9 @@ const id = (args: Args, name = "id") => checkInput<string>(UploadId, args[name],
 export function resolvers(service: UploadService): IResolvers {
   return {
     SafeInt,
+    Upload: {
+      derivatives: (upload: { derivatives?: unknown[] }) => upload.derivatives ?? [],
+    },
     Query: {
       upload: async (_root, args: Args, { caller }: GraphqlContext) => {
         try {

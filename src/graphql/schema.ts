@@ -96,6 +96,16 @@ export const typeDefs = /* GraphQL */ `
     parent: Parent
     attachedAt: String
     retainUntil: String
+    "Images made from this one by the policy's fixed presets (e.g. thumb), as they become ready."
+    derivatives: [Derivative!]!
+  }
+
+  type Derivative {
+    name: String!
+    url: String!
+    width: Int!
+    height: Int!
+    contentType: String!
   }
 
   type ConfirmResult {

@@ -61,6 +61,11 @@ for (const [name, setup] of SETUPS) describe(`derivatives on ${name}`, () => {
     }
     const thumb = upload.derivatives?.[0] ?? assert.fail("no derivative after 10 s");
     assert.deepEqual({ ...thumb, url: undefined }, { name: "thumb", url: undefined, width: 256, height: 256, contentType: "image/webp" });
+    const gql = await server.api("POST", "/graphql", {
+      as: "alice",
+      body: { query: `{ upload(id: "${up.id}") { derivatives { name width height contentType url } } }` },
+    });
+    assert.deepEqual(gql.json<{ data: { upload: { derivatives: unknown[] } } }>().data.upload.derivatives, [thumb]);
     const [record] = await server.runtime.store.derivatives.listFor([up.id]);
     assert.ok(record !== undefined && !record.key.includes("me.jpg"));
     // What is stored (a public bucket on RGW here has no anonymous read; the local one serves its URL).
