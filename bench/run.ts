@@ -35,6 +35,7 @@ const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
   { name: "derivatives", s3: false, about: "avatar thumbnails from 12 MP JPEGs (renderDerivative) vs bare sharp and a full decode, with peak RSS" },
   { name: "scan", s3: false, clamd: true, about: "virus scan of a 64 MiB body through clamd vs the same INSTREAM to a sink" },
+  { name: "events", s3: false, about: "webhook events/s through the outbox Dispatcher on SQLite and PostgreSQL vs the same signed POSTs sent directly" },
 ];
 
 const args = process.argv.slice(2);
