@@ -28,7 +28,8 @@ describe("scanTargets", () => {
   it("lists every logical bucket on its own on local disk", () => {
     const targets = scanTargets({ storage: { kind: "local" }, buckets: BUCKETS }, BUILTIN_POLICIES);
     assert.deepEqual(targets, [
-      { buckets: ["public"], prefixes: ["avatars/"] },
+      // Avatars make thumbnails, under .derivatives/ beside them.
+      { buckets: ["public"], prefixes: [".derivatives/", "avatars/"] },
       { buckets: ["private"], prefixes: ["chat/", "documents/", "voice-notes/"] },
       { buckets: ["compliance"], prefixes: ["signed-pdfs/"] },
     ]);
@@ -37,7 +38,7 @@ describe("scanTargets", () => {
   it("lists a real S3 bucket once, looking keys up in every logical bucket stored in it", () => {
     const shared = scanTargets({ storage: s3Storage("media", "media"), buckets: BUCKETS }, BUILTIN_POLICIES);
     assert.deepEqual(shared, [
-      { buckets: ["public", "private", "compliance"], prefixes: ["avatars/", "chat/", "documents/", "signed-pdfs/", "voice-notes/"] },
+      { buckets: ["public", "private", "compliance"], prefixes: [".derivatives/", "avatars/", "chat/", "documents/", "signed-pdfs/", "voice-notes/"] },
     ]);
     const split = scanTargets({ storage: s3Storage("media", "records"), buckets: BUCKETS }, BUILTIN_POLICIES);
     assert.deepEqual(split.map((t) => t.buckets), [["public", "private"], ["compliance"]]);
