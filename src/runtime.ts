@@ -140,6 +140,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       ...(scanner === undefined ? [] : [scanSubscriber(service, scanner, { timeoutSeconds: config.scanner?.timeoutSeconds ?? 60 })]),
       ...(derived.size === 0 ? [] : [derivativesSubscriber(service, derived)]),
     ],
+    // Instances without a scanner (a rolling deploy that adds one) still give scans a row.
+    holdFor: (event) => (event.type === "scan.requested" ? ["scanner"] : []),
     idleMs: config.events.pollMilliseconds,
     onError: (error) => logger.warn({ err: error }, "event dispatch failed; retrying"),
     onAttempt: (attempt) => {

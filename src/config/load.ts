@@ -116,7 +116,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     // clamd's own default StreamMaxLength: set it to what clamd.conf says.
     streamMaxBytes: int("STOWAGE_CLAMD_STREAM_MAX_BYTES", 25 * 1024 * 1024, 1),
   }, problems);
-  const policies = mergePolicies(file, buckets, scanner !== undefined, problems);
+  const policies = mergePolicies(file, buckets, scanner?.streamMaxBytes, problems);
   const webhooks = parseWebhooks(file.webhooks?.endpoints ?? [], { env, ownerTypes: policies.map((p) => p.ownerType) }, problems);
 
   const config: Config = {
@@ -308,9 +308,10 @@ function parseScanner(
 function mergePolicies(
   file: ConfigFile,
   buckets: Record<string, BucketConfig>,
-  scanner: boolean,
+  scannerLimit: number | undefined,
   problems: string[],
 ): Policy[] {
+  const scanner = scannerLimit !== undefined;
   const byType = new Map<string, Partial<Policy>>(BUILTIN_POLICIES.map((p) => [p.ownerType, p]));
   for (const [ownerType, override] of Object.entries(file.policies ?? {})) {
     byType.set(ownerType, { ...byType.get(ownerType), ...override, ownerType });
@@ -327,7 +328,9 @@ function mergePolicies(
     }
     const scan = p.scan ?? (scanner && SCANNED_BY_DEFAULT.has(ownerType));
     if (scan && !scanner) problems.push(`${where} asks for virus scanning (scan: true), but no scanner is configured: set STOWAGE_CLAMD`);
-    const policy = { cacheControl: "private, max-age=86400", ...p, ownerType, scan } as Policy;
+    // A scanned type takes no more than the scanner reads: refused at presign, before any byte moves.
+    const maxBytes = scan && scannerLimit !== undefined && p.maxBytes !== undefined ? Math.min(p.maxBytes, scannerLimit) : p.maxBytes;
+    const policy = { cacheControl: "private, max-age=86400", ...p, ownerType, scan, maxBytes } as Policy;
     const allowedTypes = policy.allowedTypes.map(normalizeMimeType);
     for (const type of allowedTypes)
       if (!isMimeType(type)) problems.push(`${where}: '${type}' is not a MIME type`);

@@ -1,4 +1,4 @@
-import type { EventStore, OutboxEvent } from "../store/event-store.js";
+import type { DeliverySettlement, EventStore, OutboxEvent } from "../store/event-store.js";
 import type { HandleOutcome, Subscriber } from "./subscriber.js";
 
 export interface DispatcherOptions {
@@ -10,6 +10,12 @@ export interface DispatcherOptions {
   batch?: number;
   now?: () => Date;
   onError?: (error: unknown) => void;
+  /**
+   * Targets an event gets a delivery row for even when this instance has no such subscriber, so
+   * another instance (or this one, once configured) takes it up: the server's own work that an
+   * upload waits on (`scan.requested` → `scanner`) must never be fanned out to nobody.
+   */
+  holdFor?: (event: OutboxEvent) => readonly string[];
   /** Told about each attempt (logs, metrics). */
   onAttempt?: (attempt: { target: string; eventId: string; type: string; attempt: number; outcome: string; ms: number }) => void;
 }
@@ -31,6 +37,7 @@ export class Dispatcher {
   #stopping = false;
   #wake: (() => void) | undefined;
   #disabled = new Set<string>();
+  readonly #inFlight = new Set<AbortController>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -51,11 +58,21 @@ export class Dispatcher {
     this.#running = this.#loop();
   }
 
-  /** Finishes the attempts in flight, then stops. */
-  async stop(): Promise<void> {
+  /**
+   * Lets the attempts in flight finish for up to `graceMs`, then aborts them (each is recorded as
+   * failed and comes due again), and stops.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.#stopping = true;
     this.#wake?.();
-    await this.#running;
+    const cut = setTimeout(() => {
+      for (const controller of this.#inFlight) controller.abort(new Error("the dispatcher is stopping"));
+    }, graceMs);
+    try {
+      await this.#running;
+    } finally {
+      clearTimeout(cut);
+    }
     this.#running = undefined;
   }
 
@@ -71,7 +88,8 @@ export class Dispatcher {
     const live = [...this.#subscribers.values()].filter((s) => !this.#disabled.has(s.target));
     // Disabled endpoints get their rows too: held (never claimed) until re-enabled, then delivered.
     const all = [...this.#subscribers.values()];
-    const targetsOf = (event: OutboxEvent) => all.filter((s) => s.accepts(event)).map((s) => s.target);
+    const held = this.#options.holdFor ?? (() => []);
+    const targetsOf = (event: OutboxEvent) => [...all.filter((s) => s.accepts(event)).map((s) => s.target), ...held(event)];
     while ((await this.#store.fanOut({ limit: 100, now, targetsOf })) === 100);
     const claimed = await this.#store.claimDue({
       limit: this.#batch,
@@ -79,38 +97,61 @@ export class Dispatcher {
       targets: live.map((s) => s.target),
       leaseMs: (target) => this.#subscribers.get(target)?.leaseMs ?? 60_000,
     });
-    await Promise.all(claimed.map(async ({ event, target, attempt }) => {
-      const subscriber = this.#subscribers.get(target);
-      if (subscriber === undefined) return;
-      const started = performance.now();
-      const outcome = await subscriber.handle(event, attempt).catch((error: unknown): HandleOutcome => ({
-        kind: "retry" as const,
-        error: error instanceof Error ? error.message : String(error),
-      }));
-      const at = this.#now();
-      const ms = performance.now() - started;
-      this.#options.onAttempt?.({ target, eventId: event.id, type: event.type, attempt, outcome: outcome.kind, ms });
-      switch (outcome.kind) {
-        case "done":
-          await this.#store.settle({ eventId: event.id, target, outcome: { kind: "delivered", status: outcome.status }, now: at });
-          return;
-        case "dead":
-          await this.#store.settle({ eventId: event.id, target, outcome: { kind: "dead", error: outcome.error }, now: at });
-          return;
-        case "gone":
-          await this.#store.settle({ eventId: event.id, target, outcome: { kind: "dead", status: outcome.status, error: outcome.reason }, now: at });
-          await this.#store.disableTarget({ target, reason: outcome.reason, now: at });
-          return;
-        case "retry": {
-          const next = subscriber.nextAttemptAt(attempt, at, outcome.retryAfterMs);
-          const settlement = next === undefined
-            ? { kind: "dead" as const, status: outcome.status, error: outcome.error }
-            : { kind: "retry" as const, at: next, status: outcome.status, error: outcome.error };
-          await this.#store.settle({ eventId: event.id, target, outcome: settlement, now: at });
-        }
-      }
-    }));
+    const settled = await Promise.allSettled(claimed.map(({ event, target, attempt }) => this.#attempt(event, target, attempt)));
+    // One failed settle (a database blip) must not hide the others: each is reported, and its
+    // delivery simply comes due again when its lease ends.
+    for (const result of settled) if (result.status === "rejected") this.#options.onError?.(result.reason);
     return claimed.length;
+  }
+
+  /**
+   * One attempt, cut short at its subscriber's deadline (just inside its lease, so it is settled
+   * before another dispatcher may take it) or when the dispatcher stops: a handler that never
+   * returns cannot hold the dispatcher, and the attempt counts as failed.
+   */
+  async #attempt(event: OutboxEvent, target: string, attempt: number): Promise<void> {
+    const subscriber = this.#subscribers.get(target);
+    if (subscriber === undefined) return;
+    const started = performance.now();
+    const controller = new AbortController();
+    this.#inFlight.add(controller);
+    const deadlineMs = subscriber.leaseMs * 0.9;
+    const deadline = setTimeout(() => controller.abort(new Error(`no outcome within ${deadlineMs} ms`)), deadlineMs);
+    const cut = new Promise<HandleOutcome>((resolve) => {
+      controller.signal.addEventListener("abort", () => resolve({ kind: "retry", error: describe(controller.signal.reason) }), { once: true });
+    });
+    let outcome: HandleOutcome;
+    try {
+      outcome = await Promise.race([
+        Promise.resolve()
+          .then(() => subscriber.handle(event, attempt, controller.signal))
+          .catch((error: unknown): HandleOutcome => ({ kind: "retry", error: describe(error) })),
+        cut,
+      ]);
+    } finally {
+      clearTimeout(deadline);
+      this.#inFlight.delete(controller);
+    }
+    const at = this.#now();
+    const ms = performance.now() - started;
+    this.#options.onAttempt?.({ target, eventId: event.id, type: event.type, attempt, outcome: outcome.kind, ms });
+    const settle = (settlement: DeliverySettlement) =>
+      this.#store.settle({ eventId: event.id, target, attempt, outcome: settlement, now: at });
+    switch (outcome.kind) {
+      case "done":
+        return settle({ kind: "delivered", status: outcome.status });
+      case "dead":
+        return settle({ kind: "dead", error: outcome.error });
+      case "gone":
+        await settle({ kind: "dead", status: outcome.status, error: outcome.reason });
+        return this.#store.disableTarget({ target, reason: outcome.reason, now: at });
+      case "retry": {
+        const next = subscriber.nextAttemptAt(attempt, at, outcome.retryAfterMs);
+        return settle(next === undefined
+          ? { kind: "dead", status: outcome.status, error: outcome.error }
+          : { kind: "retry", at: next, status: outcome.status, error: outcome.error });
+      }
+    }
   }
 
   async #loop(): Promise<void> {
@@ -132,4 +173,8 @@ export class Dispatcher {
       this.#wake = undefined;
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

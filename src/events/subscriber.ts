@@ -21,7 +21,8 @@ export interface Subscriber {
   /** How long a claimed attempt may take before another dispatcher may try it again. */
   readonly leaseMs: number;
   accepts(event: OutboxEvent): boolean;
-  handle(event: OutboxEvent, attempt: number): Promise<HandleOutcome>;
+  /** `signal` aborts at the attempt's deadline (inside its lease) or when the dispatcher stops. */
+  handle(event: OutboxEvent, attempt: number, signal: AbortSignal): Promise<HandleOutcome>;
   /** When to try again after failed attempt number `attempt`; undefined: dead-letter it. */
   nextAttemptAt(attempt: number, now: Date, retryAfterMs: number | undefined): Date | undefined;
 }

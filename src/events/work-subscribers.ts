@@ -16,8 +16,8 @@ export function scanSubscriber(service: UploadService, scanner: Scanner, options
     leaseMs: Math.max(10 * 60_000, options.timeoutSeconds * 4000),
     nextAttemptAt: shortBackoff({ capMs: 60_000 }),
     accepts: (event: OutboxEvent) => event.type === "scan.requested",
-    async handle(event: OutboxEvent): Promise<HandleOutcome> {
-      await service.scan(scanner, event.uploadId);
+    async handle(event: OutboxEvent, _attempt: number, signal: AbortSignal): Promise<HandleOutcome> {
+      await service.scan(scanner, event.uploadId, signal);
       return { kind: "done" };
     },
   };

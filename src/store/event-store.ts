@@ -56,8 +56,11 @@ export interface EventStore {
     targets: readonly string[];
     leaseMs: (target: string) => number;
   }): Promise<ClaimedDelivery[]>;
-  /** Records how a claimed attempt ended. */
-  settle(input: { eventId: string; target: string; outcome: DeliverySettlement; now: Date }): Promise<void>;
+  /**
+   * Records how a claimed attempt ended; only while the row is still that attempt's claim (a
+   * dispatcher whose lease ran out, and whose row another claimed since, changes nothing).
+   */
+  settle(input: { eventId: string; target: string; attempt: number; outcome: DeliverySettlement; now: Date }): Promise<void>;
   /** A webhook endpoint answered 410 Gone: it gets nothing more, its pending deliveries are set aside. */
   disableTarget(input: { target: string; reason: string; now: Date }): Promise<void>;
   disabledTargets(): Promise<Set<string>>;

@@ -92,7 +92,7 @@ export class KyselyEventStore implements EventStore {
     );
   }
 
-  settle(input: { eventId: string; target: string; outcome: DeliverySettlement; now: Date }): Promise<void> {
+  settle(input: { eventId: string; target: string; attempt: number; outcome: DeliverySettlement; now: Date }): Promise<void> {
     const { outcome } = input;
     const state: DeliveryState = outcome.kind === "delivered" ? "delivered" : outcome.kind === "dead" ? "dead" : "pending";
     return guardDb(async () => {
@@ -107,8 +107,10 @@ export class KyselyEventStore implements EventStore {
         })
         .where("event_id", "=", input.eventId)
         .where("target", "=", input.target)
-        // A delivery set aside meanwhile (its endpoint disabled) stays so.
+        // A delivery set aside meanwhile (its endpoint disabled) stays so; one claimed again since
+        // (this attempt outlived its lease) is the newer claim's to settle.
         .where("state", "=", "pending")
+        .where("attempts", "=", input.attempt)
         .execute();
     });
   }

@@ -34,6 +34,9 @@ export async function remove(ctx: UploadContext, caller: Caller, id: string): Pr
       ctx.observe?.deleted(upload.ownerType, served ? (upload.size ?? 0) : 0);
       // A confirmed PUT's staging copy still blocks its URL; it becomes an empty object now.
       if (served) await retireStagingLater(ctx, deleted);
+      // A derivative recorded between the listing above and this commit: gone too. (One recorded
+      // after it sees the upload deleted and removes its own object.)
+      if (served) await dropDerivatives(ctx, deleted).catch((error: unknown) => ctx.warn("derivative not deleted; left for the orphan sweep", deleted, error));
       return;
     }
   }
@@ -44,9 +47,7 @@ export async function remove(ctx: UploadContext, caller: Caller, id: string): Pr
 async function dropBytes(ctx: UploadContext, upload: UploadRecord): Promise<void> {
   if (isServable(upload.status)) {
     // Derivatives first: should the original's delete fail, the retry finds them again.
-    for (const derivative of await ctx.store.derivatives.listFor([upload.id])) {
-      if (derivative.state === "ready") await ctx.driver.delete({ bucket: derivative.bucket, key: derivative.key });
-    }
+    await dropDerivatives(ctx, upload);
     await ctx.driver.delete(finalOf(upload));
     return;
   }
@@ -54,4 +55,10 @@ async function dropBytes(ctx: UploadContext, upload: UploadRecord): Promise<void
   if (isAwaitingUpload(upload.status) && upload.multipart !== undefined) await ctx.multipart.abort(upload);
   // Scanning: its verified bytes wait there. Refused: dropped when refused (retried here in case that failed).
   await retireStaging(ctx, upload);
+}
+
+async function dropDerivatives(ctx: UploadContext, upload: UploadRecord): Promise<void> {
+  for (const derivative of await ctx.store.derivatives.listFor([upload.id])) {
+    if (derivative.state === "ready") await ctx.driver.delete({ bucket: derivative.bucket, key: derivative.key });
+  }
 }

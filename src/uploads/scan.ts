@@ -37,7 +37,7 @@ export type ScanOutcome = "clean" | "infected" | "too-large" | "settled";
  * (`upload.infected`); larger than the scanner takes → `rejected` (never served unscanned).
  * A scanner that cannot be reached throws: the upload keeps waiting, and the caller retries.
  */
-export async function scanUpload(ctx: UploadContext, scanner: Scanner, id: string): Promise<ScanOutcome> {
+export async function scanUpload(ctx: UploadContext, scanner: Scanner, id: string, signal?: AbortSignal): Promise<ScanOutcome> {
   const upload = await ctx.store.findUpload(id);
   if (upload === undefined || !isScanning(upload.status) || upload.etag === undefined || upload.size === undefined) return "settled";
   const stat = { size: upload.size, etag: upload.etag };
@@ -46,7 +46,7 @@ export async function scanUpload(ctx: UploadContext, scanner: Scanner, id: strin
   let verdict: ScanVerdict;
   try {
     const body = await ctx.driver.read({ ...stagingOf(upload), ifMatch: upload.etag });
-    verdict = await scanner.scan(body).finally(() => body.destroy());
+    verdict = await scanner.scan(body, signal === undefined ? {} : { signal }).finally(() => body.destroy());
   } catch (error) {
     // The verified bytes are gone or not those any more (nothing should ever do that): refused, not retried forever.
     if (isStowageError(error) && (error.code === "UPLOAD_CHANGED" || error.code === "NOT_FOUND")) {

@@ -236,8 +236,8 @@ export class UploadService {
   }
 
   /** The scanner's verdict on a `scanning` upload, and what follows from it (`scan.ts`). For the scan subscriber. */
-  scan(scanner: Scanner, id: string): Promise<ScanOutcome> {
-    return scanUpload(this.#ctx, scanner, id);
+  scan(scanner: Scanner, id: string, signal?: AbortSignal): Promise<ScanOutcome> {
+    return scanUpload(this.#ctx, scanner, id, signal);
   }
 
   /** Makes a confirmed upload's derivatives (`derive.ts`). For the derivatives subscriber. */

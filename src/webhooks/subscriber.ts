@@ -21,8 +21,8 @@ export function webhookSubscriber(endpoint: WebhookEndpoint, version: string): S
     accepts: (event: OutboxEvent) =>
       isUploadEventType(event.type) && endpointWants(endpoint, { type: event.type, ownerType: event.ownerType }),
     nextAttemptAt: (attempt, now, retryAfterMs) => nextAttemptAt(attempt, now, retryAfterMs === undefined ? {} : { retryAfterMs }),
-    async handle(event: OutboxEvent): Promise<HandleOutcome> {
-      const result = await deliverWebhook({ endpoint, message: { id: event.id, body: eventBody(event) }, version });
+    async handle(event: OutboxEvent, _attempt: number, signal: AbortSignal): Promise<HandleOutcome> {
+      const result = await deliverWebhook({ endpoint, message: { id: event.id, body: eventBody(event) }, version, signal });
       switch (result.kind) {
         case "delivered":
           return { kind: "done", status: result.status };

@@ -93,12 +93,15 @@ describe("virus scanning with clamd", () => {
     assert.equal(event?.data.signature, clamd.signature);
   });
 
-  it("larger than clamd takes: refused, never served unscanned", async () => {
-    const big = Buffer.concat([PDF, Buffer.alloc(5000, 0x20)]);
-    const up = await presignAndPut(server, "carol", big, { contentType: "application/pdf" });
-    assert.equal((await confirm(server, "carol", up.id)).status, 200);
-    const upload = await until("carol", up.id, "rejected");
-    assert.equal(upload.rejection?.code, "FILE_TOO_LARGE_TO_SCAN");
+  it("larger than clamd takes: refused at presign (the scanned type's limit is clamd's), before any byte moves", async () => {
+    const policies = (await server.api("GET", "/v1/policies", { as: "carol" })).json<{ items: { ownerType: string; maxBytes: number }[] }>();
+    assert.equal(policies.items.find((p) => p.ownerType === "document")?.maxBytes, 4096);
+    const res = await server.api("POST", "/v1/uploads", {
+      as: "carol",
+      body: { ownerType: "document", filename: "big.pdf", contentType: "application/pdf", size: 5000 },
+    });
+    assert.equal(res.status, 413);
+    assert.equal(res.json<{ error: { code: string } }>().error.code, "FILE_TOO_LARGE");
   });
 
   it("clamd unreachable mid-queue: uploads wait in scanning, /readyz says so, and they are scanned once it is back", async () => {
