@@ -153,7 +153,9 @@ describe("the stowage command", () => {
       process.stderr.write(
         `# peak RSS of serve: ${(before / MiB).toFixed(1)} MiB before, +${(growth / MiB).toFixed(1)} MiB while streaming ${BIG / MiB} MiB\n`,
       );
-      assert.ok(growth < 64 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+      // Half the body: holding it would take all 256 MiB; streaming measured +20–68 MiB, the rest
+      // being chunks already written that V8 had not yet collected (more of them under CI load).
+      assert.ok(growth < BIG / 2, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
 
       const confirmed = await rawRequest(`${baseUrl}/v1/uploads/${big.id}/confirm`, {
         method: "POST",
