@@ -36,7 +36,6 @@ export class Dispatcher {
   #running: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
-  #disabled = new Set<string>();
   readonly #inFlight = new Set<AbortController>();
 
   constructor(options: DispatcherOptions) {
@@ -84,8 +83,8 @@ export class Dispatcher {
   /** One round: fan out, then attempt what is due. Returns how many attempts were made. */
   async runOnce(): Promise<number> {
     const now = this.#now();
-    this.#disabled = await this.#store.disabledTargets();
-    const live = [...this.#subscribers.values()].filter((s) => !this.#disabled.has(s.target));
+    const disabled = await this.#store.disabledTargets();
+    const live = [...this.#subscribers.values()].filter((s) => !disabled.has(s.target));
     // Disabled endpoints get their rows too: held (never claimed) until re-enabled, then delivered.
     const all = [...this.#subscribers.values()];
     const held = this.#options.holdFor ?? (() => []);

@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, type Selectable, sql } from "kysely";
+import { type Kysely, Migrator, type Selectable, sql, type Transaction, type Updateable } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
 import { admitReservations } from "./kysely-reservations.js";
@@ -258,13 +258,7 @@ export class KyselyStore implements MetadataStore {
   }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const row = await trx
-          .updateTable("uploads")
-          .set({ status: "rejected", reject_code: input.code, reject_reason: input.reason })
-          .where("id", "=", input.id)
-          .where("status", "in", input.from)
-          .returningAll()
-          .executeTakeFirst();
+        const row = await move(trx, input.id, input.from, { status: "rejected", reject_code: input.code, reject_reason: input.reason });
         if (row === undefined) return undefined;
         await dropReservation(trx, input.id, input.now);
         const rejected = { ...toRecord(row), reserved: false };
@@ -284,13 +278,7 @@ export class KyselyStore implements MetadataStore {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         // The reservation stays: the bytes are not the user's to keep until found clean.
-        const row = await trx
-          .updateTable("uploads")
-          .set({ status: "scanning", size: input.size, etag: input.etag })
-          .where("id", "=", input.id)
-          .where("status", "in", input.from)
-          .returningAll()
-          .executeTakeFirst();
+        const row = await move(trx, input.id, input.from, { status: "scanning", size: input.size, etag: input.etag });
         if (row === undefined) return undefined;
         await appendEvents(trx, [{ type: EVENT_OF_STATUS.scanning, upload: row }], input.now);
         return toRecord(row);
@@ -301,13 +289,7 @@ export class KyselyStore implements MetadataStore {
   markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const row = await trx
-          .updateTable("uploads")
-          .set({ status: "infected", reject_code: "UPLOAD_INFECTED", reject_reason: `The scanner found ${input.signature}.` })
-          .where("id", "=", input.id)
-          .where("status", "in", input.from)
-          .returningAll()
-          .executeTakeFirst();
+        const row = await move(trx, input.id, input.from, { status: "infected", reject_code: "UPLOAD_INFECTED", reject_reason: `The scanner found ${input.signature}.` });
         if (row === undefined) return undefined;
         // Its bytes are given back: the reservation they were held under goes.
         await dropReservation(trx, input.id, input.now);
@@ -329,13 +311,7 @@ export class KyselyStore implements MetadataStore {
         // bytes never come back. The UPDATE locks the row and works on its latest version;
         // `confirmed_at` then tells whether the bytes were charged (only a confirm sets it, and
         // a confirmed upload can move on only to deleted or expired).
-        const row = await trx
-          .updateTable("uploads")
-          .set({ status: "deleted", deleted_at: input.now.getTime() })
-          .where("id", "=", input.id)
-          .where("status", "in", input.from)
-          .returningAll()
-          .executeTakeFirst();
+        const row = await move(trx, input.id, input.from, { status: "deleted", deleted_at: input.now.getTime() });
         if (row === undefined) return undefined;
         if (row.confirmed_at !== null && row.size !== null) {
           await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(row.size), input.now);
@@ -455,4 +431,12 @@ function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
     upload_method: upload.method,
     reserved: 0,
   };
+}
+
+/**
+ * One guarded state change: the upload `id` gets `set` only while its status is one of `from`
+ * (the lifecycle's sources); the row as changed, or undefined when it was in no such state.
+ */
+function move(trx: Transaction<Database>, id: string, from: readonly UploadStatus[], set: Updateable<UploadsTable>) {
+  return trx.updateTable("uploads").set(set).where("id", "=", id).where("status", "in", from).returningAll().executeTakeFirst();
 }

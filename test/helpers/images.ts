@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
+import { pngChunk, pngHeader } from "./fixtures.js";
 import sharp from "sharp";
 
 /**
@@ -25,23 +26,11 @@ export async function alphaPng(width: number, height: number): Promise<Buffer> {
  * width × height × 3 bytes: 30000×30000 asks for 2.7 GB.
  */
 export function pngHeaderBomb(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, truecolour, deflate, no filter, no interlace
   return Buffer.concat([
     Buffer.from("89504e470d0a1a0a", "hex"),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(Buffer.alloc(1 + width * 3))),
-    chunk("IEND", Buffer.alloc(0)),
+    pngChunk("IHDR", pngHeader(width, height)),
+    pngChunk("IDAT", deflateSync(Buffer.alloc(1 + width * 3))),
+    pngChunk("IEND", Buffer.alloc(0)),
   ]);
 }
 

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openStore } from "../../src/store/open.js";
 import type { QuotaCharge } from "../../src/store/quota.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { sourcesOf, TRANSITIONS } from "../../src/uploads/lifecycle.js";
 import type { NewUpload, UploadRecord } from "../../src/uploads/record.js";
 import type { UploadStatus } from "../../src/uploads/status.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { tempPostgres } from "../helpers/databases.js";
+import { STORES } from "../helpers/stores.js";
 
 /**
  * Every allowed move of the state machine through the store, on both databases: the row ends in
@@ -18,17 +14,6 @@ import { tempPostgres } from "../helpers/databases.js";
  * dispatcher's own fan-out). A move the table does not allow, and a change that rolls back,
  * write no event.
  */
-type Opened = { store: MetadataStore; drop: () => Promise<void> };
-const STORES: [string, () => Promise<Opened>][] = [
-  ["SQLite", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "stowage-lifecycle-"));
-    return { store: openStore({ kind: "sqlite", file: join(dir, "stowage.db") }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ["PostgreSQL", async () => {
-    const database = await tempPostgres();
-    return { store: openStore({ kind: "postgres", url: database.env.DATABASE_URL as string }), drop: () => database.drop() };
-  }],
-];
 
 /** The events each move writes, as the domain promises them. */
 const EVENTS: Record<string, string[]> = {

@@ -1,24 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openStore } from "../../src/store/open.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { tempPostgres } from "../helpers/databases.js";
+import { STORES } from "../helpers/stores.js";
 
 /** The store's quota charge on both databases, for states the HTTP API cannot arrange. */
-const STORES: [string, () => Promise<{ store: MetadataStore; drop: () => Promise<void> }>][] = [
-  ["SQLite", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "stowage-quota-store-"));
-    return { store: openStore({ kind: "sqlite", file: join(dir, "stowage.db") }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ["PostgreSQL", async () => {
-    const database = await tempPostgres();
-    return { store: openStore({ kind: "postgres", url: database.env.DATABASE_URL as string }), drop: () => database.drop() };
-  }],
-];
 
 for (const [name, open] of STORES) describe(`quota charge at confirm on ${name}`, () => {
   let store: MetadataStore;

@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NewUpload } from "../../src/uploads/record.js";
 import type { QuotaCharge } from "../../src/store/quota.js";
-import { openStore } from "../../src/store/open.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { tempPostgres } from "../helpers/databases.js";
+import { STORES } from "../helpers/stores.js";
 
 /** Quota reservations in the store itself, on both databases, for states the API cannot arrange. */
-type Opened = { store: MetadataStore; another: () => MetadataStore; drop: () => Promise<void> };
-const STORES: [string, () => Promise<Opened>][] = [
-  ["SQLite", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "stowage-reservations-"));
-    const open = () => openStore({ kind: "sqlite", file: join(dir, "stowage.db") });
-    return { store: open(), another: open, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ["PostgreSQL", async () => {
-    const database = await tempPostgres();
-    const open = () => openStore({ kind: "postgres", url: database.env.DATABASE_URL as string });
-    return { store: open(), another: open, drop: () => database.drop() };
-  }],
-];
 
 for (const [name, open] of STORES) describe(`quota reservations on ${name}`, () => {
   let store: MetadataStore;

@@ -55,10 +55,6 @@ describe("virus scanning with clamd", () => {
     const body = answer.json<{ status: string; url?: string }>();
     assert.equal(body.status, "scanning");
     assert.equal(body.url, undefined);
-    // Confirming again while it waits answers the same, and nothing serves it yet.
-    if ((await statusOf("alice", up.id)).status === "scanning") {
-      assert.equal((await server.api("GET", `/v1/uploads/${up.id}/download`, { as: "alice" })).status, 409);
-    }
     await until("alice", up.id, "confirmed");
     const download = await server.api("GET", `/v1/uploads/${up.id}/download`, { as: "alice" });
     assert.equal(download.status, 200);
@@ -113,6 +109,11 @@ describe("virus scanning with clamd", () => {
     await sleep(1500);
     assert.equal((await statusOf("dave", clean.id)).status, "scanning");
     assert.equal((await statusOf("dave", infected.id)).status, "scanning");
+    // Waiting is not served: no download, no attaching, and confirming again answers the same.
+    assert.equal((await server.api("GET", `/v1/uploads/${clean.id}/download`, { as: "dave" })).status, 409);
+    const attach = await server.api("POST", "/v1/uploads/attach", { as: "dave", body: { uploadIds: [clean.id], parent: { type: "post", id: "1" } } });
+    assert.equal(attach.status, 409);
+    assert.equal((await confirm(server, "dave", clean.id)).json<{ status: string }>().status, "scanning");
     const ready = await rawRequest(`${server.baseUrl}/readyz`);
     assert.equal(ready.status, 200);
     assert.equal(ready.json<{ scanner: string }>().scanner, "unavailable");
