@@ -57,7 +57,7 @@ function upload(): UploadRecord {
     filename: "Quarterly report (final).pdf", contentType: "application/pdf", declaredSize: 482_133, size: 482_133,
     etag: "\"9b2cf535f27731c974343645a3985328\"", status: "confirmed", rejectCode: undefined, rejectReason: undefined, createdAt: now,
     expiresAt: new Date(now.getTime() + 300_000), confirmedAt: now, deletedAt: undefined, multipart: undefined, orgId: undefined,
-    parent: undefined, attachedAt: undefined, retainUntil: undefined, staging: undefined, method: "put", reserved: false,
+    parent: undefined, attachedAt: undefined, retainUntil: undefined, staging: undefined, method: "put", reserved: false, linkId: undefined,
   };
 }
 

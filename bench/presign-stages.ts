@@ -100,11 +100,11 @@ async function run() {
             filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined, staging: undefined, method: "put",
           });
         }],
-        [`UploadService.presign whole (${label})`, () => service.presign({ userId: `user${n++ % 200}`, roles: [] }, input)],
+        [`UploadService.presign whole (${label})`, () => service.presign({ kind: "user", userId: `user${n++ % 200}`, roles: [] }, input)],
       );
       if (label === "SQLite") {
         const observed = new UploadService({ ...serviceOptions, store, driver, observe: observer });
-        cases.push([`UploadService.presign whole, metrics observer (${label})`, () => observed.presign({ userId: `user${n++ % 200}`, roles: [] }, input)]);
+        cases.push([`UploadService.presign whole, metrics observer (${label})`, () => observed.presign({ kind: "user", userId: `user${n++ % 200}`, roles: [] }, input)]);
       }
     }
     const perCaseMs = (SECONDS * 1000) / cases.length / RUNS;

@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   BAD_DIGEST: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** An upload link has as many live uploads as its `maxUses`. */
+  LINK_USED_UP: 403,
   SIGNATURE_MISMATCH: 403,
   URL_EXPIRED: 403,
   NOT_FOUND: 404,
@@ -28,6 +30,10 @@ export const ERROR_STATUS = {
   ATTACH_CONFLICT: 409,
   UPLOAD_CHANGED: 409,
   UPLOAD_GONE: 410,
+  /** An upload link past its expiry: every request made with its token. */
+  LINK_EXPIRED: 410,
+  /** An upload link its creator revoked: every request made with its token. */
+  LINK_REVOKED: 410,
   LENGTH_REQUIRED: 411,
   OBJECT_EXISTS: 412,
   FILE_TOO_LARGE: 413,

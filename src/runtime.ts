@@ -10,6 +10,8 @@ import type { Config } from "./config/schema.js";
 import { ConfigError } from "./errors.js";
 import { registerGraphql } from "./graphql/plugin.js";
 import { buildApp } from "./http/app.js";
+import { authenticator } from "./auth/authenticate.js";
+import { LinkService } from "./links/service.js";
 import { connectionLimitsOf } from "./http/connection-limits.js";
 import { buildMetricsApp } from "./http/metrics-app.js";
 import { isPageBuilt } from "./http/upload-page.js";
@@ -108,14 +110,17 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     : undefined;
   const shared = sharedState(config, logger, metrics);
   let committed = (): void => undefined;
+  const policies = new Map(config.policies.map((p) => [p.ownerType, p]));
   const service = new UploadService({
     observe: metrics === undefined ? undefined : uploadMetrics(metrics),
     urlCache: shared.urlCache,
     presignRateLimit:
       config.presignPerMinute > 0 ? { limiter: shared.rateLimiter, limit: config.presignPerMinute, windowSeconds: 60 } : undefined,
+    linkPresignRateLimit:
+      config.linkPresignPerMinute > 0 ? { limiter: shared.rateLimiter, limit: config.linkPresignPerMinute, windowSeconds: 60 } : undefined,
     store,
     driver,
-    policies: new Map(config.policies.map((p) => [p.ownerType, p])),
+    policies,
     defaultQuotaBytes: config.defaultQuotaBytes,
     defaultOrgQuotaBytes: config.defaultOrgQuotaBytes,
     maxPendingUploads: config.maxPendingUploads,
@@ -150,7 +155,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
   });
   committed = () => dispatcher.nudge();
-  const verifyToken = createVerifier(config.jwt);
+  const links = new LinkService({
+    store: store.links,
+    policies,
+    baseUrl: config.baseUrl,
+    addressRateLimit:
+      config.linkAddressPerMinute > 0 ? { limiter: shared.rateLimiter, limit: config.linkAddressPerMinute, windowSeconds: 60 } : undefined,
+    onCommitted: () => committed(),
+  });
+  const authenticate = authenticator(createVerifier(config.jwt), links);
   const uploadPage = config.uploadPage.enabled && isPageBuilt(config.uploadPage.dir);
   if (config.uploadPage.enabled && !uploadPage) {
     // Not fatal: the API is what matters, and `node --import tsx src/main.ts serve` builds nothing.
@@ -159,7 +172,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   const app = buildApp(
     {
       service,
-      verifyToken,
+      links,
+      authenticate,
       localDriver: storage.local,
       ready: async () => {
         await store.ping();
@@ -176,7 +190,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       // GraphQL checks the same token on arrival, but refuses in GraphQL's answer shape.
       surfaces: [(scope) => registerGraphql(scope, {
         service,
-        verifyToken,
+        authenticate,
         introspection: config.api.graphqlIntrospection,
         onError: metrics && ((code) => metrics.errors.labels(code).inc()),
       })],

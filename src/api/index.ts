@@ -4,6 +4,7 @@
  * take it as it is; `Static<typeof X>` types are exported under the schema's name.
  */
 export * from "./error-body.js";
+export * from "./links.js";
 export * from "./operations.js";
 export * from "./presign.js";
 export * from "./primitives.js";

@@ -2,6 +2,7 @@ import Type, { type TSchema } from "typebox";
 import { ERROR_STATUS, type ErrorCode } from "../errors.js";
 import { ErrorBody } from "./error-body.js";
 import { CompleteRequest, PresignAnswer, PresignRequest, SignPartsAnswer, SignPartsRequest, UploadPartsAnswer } from "./presign.js";
+import { CreatedLink, CreateLinkRequest, LinkIdParams, LinkPage, LinkWithUploads, ListLinksQuery } from "./links.js";
 import { UploadIdParams } from "./primitives.js";
 import {
   AttachAnswer,
@@ -25,6 +26,8 @@ import {
 
 /** Answered by any authenticated `/v1` operation. */
 const API = ["INVALID_REQUEST", "UNAUTHENTICATED", "REQUEST_TIMEOUT", "URI_TOO_LONG", "INTERNAL", "DATABASE_UNAVAILABLE"] as const satisfies ErrorCode[];
+/** Answered besides to an upload link's holder (its token counted per address, its link gone). */
+const LINK = ["RATE_LIMITED", "LINK_EXPIRED", "LINK_REVOKED"] as const satisfies ErrorCode[];
 /** Answered by operations that take a JSON body. */
 const BODY = ["BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const satisfies ErrorCode[];
 
@@ -37,9 +40,12 @@ interface OperationSpec<S extends OperationSchemas, R extends Record<number, Res
   operationId: string;
   summary: string;
   description?: string;
-  tag: "uploads" | "quota" | "health" | "objects";
-  /** Needs `Authorization: Bearer <JWT>`. */
-  auth: boolean;
+  tag: "uploads" | "links" | "quota" | "health" | "objects";
+  /**
+   * Who may call it: `user`, with `Authorization: Bearer <JWT>`; `link`, a user or an upload
+   * link's holder (`Authorization: UploadLink <token>`); false, anyone.
+   */
+  auth: false | "user" | "link";
   schema: S;
   /** Success answers by status. */
   responses: R;
@@ -62,7 +68,7 @@ function operation<const S extends OperationSchemas, const R extends Record<numb
       summary: spec.summary,
       ...(spec.description === undefined ? {} : { description: spec.description }),
       tags: [spec.tag],
-      ...(spec.auth ? { security: [{ bearer: [] }] } : {}),
+      ...(spec.auth === false ? {} : { security: spec.auth === "link" ? [{ bearer: [] }, { uploadLink: [] }] : [{ bearer: [] }] }),
       response: { ...described(spec.responses), ...errorResponses(spec.errors) } as R,
     },
   };
@@ -116,12 +122,12 @@ export const operations = {
     description:
       "Checks the owner type's policy and the quota, reserves the declared size, records a pending upload and answers how to upload it: one PUT, a POST form or a multipart plan.",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { body: PresignRequest },
     responses: { 201: PresignAnswer },
     errors: [
-      ...API, ...BODY, "UNKNOWN_OWNER_TYPE", "OWNER_ID_REQUIRED", "FORBIDDEN", "CONTENT_TYPE_NOT_ALLOWED", "FILE_TOO_LARGE",
-      "QUOTA_EXCEEDED", "RATE_LIMITED", "TOO_MANY_PENDING_UPLOADS", "STORAGE_UNAVAILABLE",
+      ...API, ...LINK, ...BODY, "UNKNOWN_OWNER_TYPE", "OWNER_ID_REQUIRED", "FORBIDDEN", "CONTENT_TYPE_NOT_ALLOWED", "FILE_TOO_LARGE",
+      "QUOTA_EXCEEDED", "TOO_MANY_PENDING_UPLOADS", "STORAGE_UNAVAILABLE", "LINK_USED_UP",
     ],
   }),
   listUploads: operation({
@@ -130,7 +136,7 @@ export const operations = {
     operationId: "listUploads",
     summary: "List the caller's uploads, newest first",
     tag: "uploads",
-    auth: true,
+    auth: "user",
     schema: { querystring: ListUploadsQuery },
     responses: { 200: UploadPage },
     errors: API,
@@ -141,10 +147,10 @@ export const operations = {
     operationId: "getUpload",
     summary: "One of the caller's uploads",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams },
     responses: { 200: Upload },
-    errors: [...API, "NOT_FOUND"],
+    errors: [...API, ...LINK, "NOT_FOUND"],
   }),
   confirmUpload: operation({
     method: "POST",
@@ -154,11 +160,11 @@ export const operations = {
     description:
       "Stats and sniffs the object, promotes it to its key and turns the reservation into usage, all or nothing. Idempotent: confirming again answers the same.",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams },
     responses: { 200: ConfirmAnswer },
     errors: [
-      ...API, "NOT_FOUND", "UNKNOWN_OWNER_TYPE", "UPLOAD_NOT_FOUND", "SIZE_MISMATCH", "FILE_TOO_LARGE", "CONTENT_TYPE_MISMATCH", "QUOTA_EXCEEDED",
+      ...API, ...LINK, "NOT_FOUND", "UNKNOWN_OWNER_TYPE", "UPLOAD_NOT_FOUND", "SIZE_MISMATCH", "FILE_TOO_LARGE", "CONTENT_TYPE_MISMATCH", "QUOTA_EXCEEDED",
       "UPLOAD_INFECTED", "FILE_TOO_LARGE_TO_SCAN",
       "UPLOAD_GONE", "UPLOAD_CHANGED", "UPLOAD_NOT_PENDING", "STORAGE_UNAVAILABLE",
     ],
@@ -169,10 +175,10 @@ export const operations = {
     operationId: "signUploadParts",
     summary: "Presign parts of a multipart upload (more of them, or again after expiry)",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams, body: SignPartsRequest },
     responses: { 200: SignPartsAnswer },
-    errors: [...API, ...BODY, "NOT_FOUND", "UNKNOWN_OWNER_TYPE", "INVALID_REQUEST", "UPLOAD_NOT_PENDING", "STORAGE_UNAVAILABLE"],
+    errors: [...API, ...LINK, ...BODY, "NOT_FOUND", "UNKNOWN_OWNER_TYPE", "INVALID_REQUEST", "UPLOAD_NOT_PENDING", "STORAGE_UNAVAILABLE"],
   }),
   listParts: operation({
     method: "GET",
@@ -181,10 +187,10 @@ export const operations = {
     summary: "The parts a multipart upload already holds (to resume it)",
     description: "After a reload or a crash, a client sends only the parts not listed here, then completes with all the ETags.",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams },
     responses: { 200: UploadPartsAnswer },
-    errors: [...API, "NOT_FOUND", "UPLOAD_NOT_PENDING", "UPLOAD_GONE", "STORAGE_UNAVAILABLE"],
+    errors: [...API, ...LINK, "NOT_FOUND", "UPLOAD_NOT_PENDING", "UPLOAD_GONE", "STORAGE_UNAVAILABLE"],
   }),
   completeUpload: operation({
     method: "POST",
@@ -192,10 +198,10 @@ export const operations = {
     operationId: "completeUpload",
     summary: "Assemble a multipart upload from its parts' ETags",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams, body: CompleteRequest },
     responses: { 200: Upload },
-    errors: [...API, ...BODY, "NOT_FOUND", "UPLOAD_NOT_PENDING", "UPLOAD_GONE", "STORAGE_UNAVAILABLE"],
+    errors: [...API, ...LINK, ...BODY, "NOT_FOUND", "UPLOAD_NOT_PENDING", "UPLOAD_GONE", "STORAGE_UNAVAILABLE"],
   }),
   attachUploads: operation({
     method: "POST",
@@ -203,7 +209,7 @@ export const operations = {
     operationId: "attachUploads",
     summary: "Attach confirmed uploads to an application record, all or none",
     tag: "uploads",
-    auth: true,
+    auth: "user",
     schema: { body: AttachRequest },
     responses: { 200: AttachAnswer },
     errors: [...API, ...BODY, "ATTACH_CONFLICT"],
@@ -214,7 +220,7 @@ export const operations = {
     operationId: "downloadUpload",
     summary: "A short-lived download URL under the original filename",
     tag: "uploads",
-    auth: true,
+    auth: "user",
     schema: { params: UploadIdParams, querystring: DownloadQuery },
     responses: { 200: DownloadAnswer, 302: Type.Null({ description: "With ?redirect=true: Location is the download URL." }) },
     errors: [...API, "NOT_FOUND", "UPLOAD_NOT_CONFIRMED", "STORAGE_UNAVAILABLE"],
@@ -226,10 +232,10 @@ export const operations = {
     summary: "Delete an upload: its bytes, then its record, and give the bytes back",
     description: "204 means the bytes are gone; while the store cannot be reached: 503 and nothing changed. Idempotent.",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: { params: UploadIdParams },
     responses: { 204: NoContent },
-    errors: [...API, "NOT_FOUND", "RETENTION_ACTIVE", "UPLOAD_CHANGED", "STORAGE_UNAVAILABLE"],
+    errors: [...API, ...LINK, "NOT_FOUND", "FORBIDDEN", "RETENTION_ACTIVE", "UPLOAD_CHANGED", "STORAGE_UNAVAILABLE"],
   }),
   listPolicies: operation({
     method: "GET",
@@ -238,10 +244,10 @@ export const operations = {
     summary: "The owner types the caller may upload, with their limits",
     description: "What a client checks before any byte moves: allowed types, the largest size, whether an ownerId is needed. Nothing secret.",
     tag: "uploads",
-    auth: true,
+    auth: "link",
     schema: {},
     responses: { 200: PolicyList },
-    errors: API,
+    errors: [...API, ...LINK],
   }),
   getQuota: operation({
     method: "GET",
@@ -249,10 +255,58 @@ export const operations = {
     operationId: "getQuota",
     summary: "The caller's used, reserved and allowed bytes",
     tag: "quota",
-    auth: true,
+    auth: "user",
     schema: {},
     responses: { 200: QuotaAnswer },
     errors: API,
+  }),
+  createUploadLink: operation({
+    method: "POST",
+    path: "/v1/upload-links",
+    operationId: "createUploadLink",
+    summary: "Make an upload link: a token that lets whoever holds it upload for you",
+    description:
+      "For one owner type, until it expires, up to maxUses uploads at once; its types and size may only narrow the policy's. "
+      + "The token is in this answer only: send it as 'Authorization: UploadLink <token>', or hand out the url (the upload page in link mode).",
+    tag: "links",
+    auth: "user",
+    schema: { body: CreateLinkRequest },
+    responses: { 201: CreatedLink },
+    errors: [...API, ...BODY, "UNKNOWN_OWNER_TYPE", "OWNER_ID_REQUIRED", "FORBIDDEN"],
+  }),
+  listUploadLinks: operation({
+    method: "GET",
+    path: "/v1/upload-links",
+    operationId: "listUploadLinks",
+    summary: "The caller's upload links, newest first",
+    tag: "links",
+    auth: "user",
+    schema: { querystring: ListLinksQuery },
+    responses: { 200: LinkPage },
+    errors: API,
+  }),
+  getUploadLink: operation({
+    method: "GET",
+    path: "/v1/upload-links/:id",
+    operationId: "getUploadLink",
+    summary: "One of the caller's upload links: its uses so far and the uploads made through it",
+    tag: "links",
+    auth: "user",
+    schema: { params: LinkIdParams },
+    responses: { 200: LinkWithUploads },
+    errors: [...API, "NOT_FOUND"],
+  }),
+  revokeUploadLink: operation({
+    method: "DELETE",
+    path: "/v1/upload-links/:id",
+    operationId: "revokeUploadLink",
+    summary: "Revoke an upload link",
+    description: "Its token stops working at once, and its uploads not yet confirmed are rejected (LINK_REVOKED). Confirmed ones stay. Idempotent.",
+    tag: "links",
+    auth: "user",
+    schema: { params: LinkIdParams },
+    responses: { 204: NoContent },
+    errors: [...API, "NOT_FOUND"],
   }),
   health: operation({
     method: "GET",

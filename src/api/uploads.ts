@@ -48,6 +48,7 @@ export const Upload = Type.Object(
     parent: Type.Optional(Parent),
     attachedAt: Type.Optional(Timestamp),
     retainUntil: Type.Optional(Timestamp),
+    linkId: Type.Optional(Type.String({ description: "The upload link it was made through; absent when its user made it." })),
     derivatives: Type.Optional(
       Type.Array(Derivative, { description: "Images made from this one by the policy's fixed presets, as they become ready." }),
     ),

@@ -1,7 +1,7 @@
+import type { UserPrincipal } from "./principal.js";
 import { createVerifier as createFastVerifier } from "fast-jwt";
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { StowageError } from "../errors.js";
-import type { Caller } from "../uploads/context.js";
 
 interface JwtCommon {
   issuer?: string | undefined;
@@ -18,7 +18,7 @@ export type JwtConfig =
 export const DEFAULT_MAX_TTL_SECONDS = 24 * 3600;
 
 /** Verifies a bearer token and returns the caller it names. */
-export type TokenVerifier = (token: string) => Promise<Caller>;
+export type TokenVerifier = (token: string) => Promise<UserPrincipal>;
 
 const ASYMMETRIC = [
   "RS256",
@@ -62,7 +62,7 @@ export function createVerifier(config: JwtConfig): TokenVerifier {
       throw new StowageError("UNAUTHENTICATED", "The bearer token has no usable subject.");
     }
     const org = typeof payload.org === "string" && SUBJECT.test(payload.org) ? payload.org : undefined;
-    return { userId: payload.sub, roles: rolesOf(payload), orgId: org };
+    return { kind: "user", userId: payload.sub, roles: rolesOf(payload), orgId: org };
   };
 }
 

@@ -132,6 +132,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
     defaultOrgQuotaBytes: int("STOWAGE_DEFAULT_ORG_QUOTA_BYTES", 10 * 1024 * 1024 * 1024, 0),
     redisUrl: parseRedisUrl(env.REDIS_URL, problems),
     presignPerMinute: int("STOWAGE_PRESIGN_RATE_LIMIT", 600, 0),
+    linkPresignPerMinute: int("STOWAGE_LINK_RATE_LIMIT", 30, 0),
+    linkAddressPerMinute: int("STOWAGE_LINK_ADDRESS_RATE_LIMIT", 120, 0),
     maxPendingUploads: int("STOWAGE_MAX_PENDING_UPLOADS", 100, 1, 100_000),
     stagingBucket: stagingBucketOf(env.STOWAGE_STAGING_BUCKET || "private", buckets, problems),
     downloadTtlSeconds: int("STOWAGE_DOWNLOAD_URL_TTL", 300, 1, 604800),

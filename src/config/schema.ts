@@ -131,6 +131,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** Presigns per user per minute; 0 disables the limit. */
   presignPerMinute: number;
+  /** Presigns per upload link per minute; 0 disables the limit. */
+  linkPresignPerMinute: number;
+  /** Requests made with upload-link tokens (wrong ones too) per client address per minute; 0 disables the limit. */
+  linkAddressPerMinute: number;
   /** Pending uploads (each holding its size reserved) one user may have at once. */
   maxPendingUploads: number;
   /** The logical bucket that staging keys (where clients upload) live in; never public. */

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { NoSchemaIntrospectionCustomRule } from "graphql";
 import mercurius from "mercurius";
-import type { TokenVerifier } from "../auth/jwt.js";
+import type { Authenticate } from "../auth/authenticate.js";
 import { ERROR_STATUS, type ErrorCode, isStowageError, StowageError } from "../errors.js";
 import { requireCaller } from "../http/auth.js";
 import type { App } from "../http/types.js";
@@ -13,7 +13,8 @@ import { typeDefs } from "./schema.js";
 
 export interface GraphqlOptions {
   service: UploadService;
-  verifyToken: TokenVerifier;
+  /** The same as REST's: a user's JWT or an upload link's token. */
+  authenticate: Authenticate;
   /** Answer introspection queries (schema explorers, codegen). Off in production by default. */
   introspection: boolean;
   /**
@@ -34,7 +35,7 @@ const MAX_ROOT_FIELDS = 10;
  */
 export function registerGraphql(app: App, options: GraphqlOptions): void {
   // On arrival, before the body is read, as for REST; but answered in GraphQL's shape.
-  const authenticate = requireCaller(options.verifyToken);
+  const authenticate = requireCaller(options.authenticate);
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       await authenticate(request);

@@ -1,8 +1,8 @@
+import type { Principal } from "../auth/principal.js";
 import type { IResolvers, MercuriusContext } from "mercurius";
 import type { PresignAnswer } from "../api/index.js";
 import { AttachRequest, CompleteRequest, ListUploadsQuery, ObjectKey, PresignRequest, SignPartsRequest, UploadId } from "../api/index.js";
 import { StowageError } from "../errors.js";
-import type { Caller } from "../uploads/context.js";
 import type { UploadService } from "../uploads/service.js";
 import { checkInput, within } from "./input.js";
 import { SafeInt } from "./safe-int.js";
@@ -10,7 +10,7 @@ import { SafeInt } from "./safe-int.js";
 declare module "mercurius" {
   /** What each resolver gets: the caller the auth hook verified (`plugin.ts`). */
   interface MercuriusContext {
-    caller: Caller;
+    caller: Principal;
   }
 }
 type GraphqlContext = MercuriusContext;

@@ -22,6 +22,7 @@ import { registerListParts } from "./routes/list-parts.js";
 import { registerListPolicies } from "./routes/list-policies.js";
 import { registerListUploads } from "./routes/list-uploads.js";
 import { registerSignParts } from "./routes/sign-parts.js";
+import { registerUploadLinks } from "./routes/upload-links.js";
 import { registerLocalObjects } from "./routes/local-objects.js";
 import { registerMetrics } from "./routes/metrics.js";
 import type { App, HttpDeps } from "./types.js";
@@ -115,7 +116,7 @@ function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
 
   void app.register(async (api) => {
     // On arrival, before any body is read: a request without a valid token costs nothing more.
-    api.addHook("onRequest", requireCaller(deps.verifyToken));
+    api.addHook("onRequest", requireCaller(deps.authenticate));
     guardApiBodies(api, options.limits);
     registerCreateUpload(api, deps);
     registerAttachUploads(api, deps);
@@ -129,6 +130,7 @@ function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
     registerDeleteUpload(api, deps);
     registerGetQuota(api, deps);
     registerListPolicies(api, deps);
+    registerUploadLinks(api, deps);
   });
   for (const surface of options.surfaces ?? []) {
     void app.register(async (scope) => {

@@ -27,7 +27,16 @@ export function registerDocs(app: FastifyInstance, options: { version: string; s
         { name: "objects", description: "The local object endpoint (embedded default only): presigned PUTs and signed GETs." },
         { name: "health", description: "Liveness and readiness." },
       ],
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+          uploadLink: {
+            type: "http",
+            scheme: "UploadLink",
+            description: "An upload link's token (POST /v1/upload-links): 'Authorization: UploadLink <token>'. Uploads only, within the link's limits.",
+          },
+        },
+      },
     },
     // The local object endpoint: its wildcard is the object key, and its PUT reads the body raw
     // (no JSON schema to document it from).

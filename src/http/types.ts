@@ -1,9 +1,10 @@
+import type { Principal } from "../auth/principal.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
-import type { TokenVerifier } from "../auth/jwt.js";
+import type { Authenticate } from "../auth/authenticate.js";
+import type { LinkService } from "../links/service.js";
 import type { LocalDriver } from "../storage/local/local-driver.js";
-import type { Caller } from "../uploads/context.js";
 import type { UploadService } from "../uploads/service.js";
 
 /** The Fastify instance with TypeBox types, as every route file sees it. */
@@ -18,7 +19,9 @@ export type App = FastifyInstance<
 /** What the HTTP layer needs; built by the composition root (`runtime.ts`). */
 export interface HttpDeps {
   service: UploadService;
-  verifyToken: TokenVerifier;
+  links: LinkService;
+  /** Proves a request's principal from its `Authorization` header: a user's JWT or an upload link's token. */
+  authenticate: Authenticate;
   /** Resolves when the database and storage answer; throws a StowageError when not. */
   /**
    * Throws when the database or the storage does not answer. Resolves to what else it knows: the
@@ -31,6 +34,6 @@ export interface HttpDeps {
 
 declare module "fastify" {
   interface FastifyRequest {
-    caller: Caller | undefined;
+    caller: Principal | undefined;
   }
 }

@@ -13,6 +13,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   disabled_targets: DisabledTargetsTable;
   derivatives: DerivativesTable;
+  upload_links: UploadLinksTable;
 }
 
 export interface UploadsTable {
@@ -48,6 +49,29 @@ export interface UploadsTable {
   upload_method: string;
   /** 1 while the declared size is held in the quotas' `reserved_bytes`. */
   reserved: number;
+  /** The upload link it was made through (migration 0008); NULL: by its user. */
+  link_id: string | null;
+}
+
+export interface UploadLinksTable {
+  id: string;
+  /** SHA-256 of the token's secret, hex; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  org_id: string | null;
+  /** JSON array: the creator's roles when the link was made. */
+  roles: string;
+  owner_type: string;
+  owner_id: string | null;
+  max_uses: number;
+  /** NULL: the policy's limit. */
+  max_bytes: number | null;
+  /** JSON array; NULL: the policy's types. */
+  allowed_types: string | null;
+  note: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
 }
 
 export interface QuotasTable {

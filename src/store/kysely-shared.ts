@@ -1,6 +1,7 @@
-import type { Selectable } from "kysely";
+import type { Selectable, Transaction, Updateable } from "kysely";
 import { StowageError } from "../errors.js";
-import type { UploadsTable } from "./database.js";
+import type { Database, UploadsTable } from "./database.js";
+import type { UploadStatus } from "../uploads/status.js";
 import type { UploadMethod, UploadRecord } from "../uploads/record.js";
 
 /** Driver error codes that mean "the database is not reachable or not usable right now". */
@@ -58,6 +59,7 @@ export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
     staging: row.staging_bucket === null || row.staging_key === null ? undefined : { bucket: row.staging_bucket, key: row.staging_key },
     method: row.upload_method as UploadMethod,
     reserved: Number(row.reserved) === 1,
+    linkId: row.link_id ?? undefined,
   };
 }
 
@@ -81,4 +83,12 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
 export function isConstraintViolation(error: unknown): boolean {
   const code = String((error as { code?: unknown } | undefined)?.code ?? "");
   return code.startsWith("SQLITE_CONSTRAINT") || /^23[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * One guarded state change: the upload `id` gets `set` only while its status is one of `from`
+ * (the lifecycle's sources); the row as changed, or undefined when it was in no such state.
+ */
+export function move(trx: Transaction<Database>, id: string, from: readonly UploadStatus[], set: Updateable<UploadsTable>) {
+  return trx.updateTable("uploads").set(set).where("id", "=", id).where("status", "in", from).returningAll().executeTakeFirst();
 }

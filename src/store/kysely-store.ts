@@ -1,8 +1,8 @@
-import { type Kysely, Migrator, type Selectable, sql, type Transaction, type Updateable } from "kysely";
+import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
 import { admitReservations } from "./kysely-reservations.js";
-import { guardDb, isConstraintViolation, toRecord } from "./kysely-shared.js";
+import { guardDb, isConstraintViolation, move, toRecord } from "./kysely-shared.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -13,6 +13,7 @@ import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from
 import { appendEvents, type NewEvent } from "./kysely-outbox.js";
 import { KyselyDerivativeStore } from "./kysely-derivatives.js";
 import { KyselyEventStore } from "./kysely-events.js";
+import { KyselyLinkStore } from "./kysely-links.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { INITIAL_STATUS, isAwaitingUpload, isListed, isServable, statusesWhere } from "../uploads/lifecycle.js";
 
@@ -33,6 +34,7 @@ export class KyselyStore implements MetadataStore {
   readonly sweeper: KyselySweeperStore;
   readonly events: KyselyEventStore;
   readonly derivatives: KyselyDerivativeStore;
+  readonly links: KyselyLinkStore;
 
   readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), {
     max: 100,
@@ -52,6 +54,7 @@ export class KyselyStore implements MetadataStore {
     this.sweeper = new KyselySweeperStore(db);
     this.events = new KyselyEventStore(db);
     this.derivatives = new KyselyDerivativeStore(db);
+    this.links = new KyselyLinkStore(db);
   }
 
   async migrate(): Promise<void> {
@@ -76,8 +79,15 @@ export class KyselyStore implements MetadataStore {
         // short a time as the transaction allows; the few refused ones are taken out again.
         const rows = inputs.map((input) => ({ ...uploadRow(input.upload), reserved: 1 }));
         await trx.insertInto("uploads").values(rows).execute();
-        const requests = inputs.map((input) => ({ size: input.upload.declaredSize, reserve: input.reserve }));
-        const refusals = await admitReservations(trx, requests, now);
+        // Links before quotas (the order every transaction takes them in): a use refused holds no reservation.
+        const linkRefusals = await this.links.admit(trx, inputs.map((input) => ({ linkId: input.upload.linkId })), now);
+        const admitted = inputs.filter((_, i) => linkRefusals[i] === undefined);
+        const requests = admitted.map((input) => ({ size: input.upload.declaredSize, reserve: input.reserve }));
+        const reservations = await admitReservations(trx, requests, now);
+        let next = 0;
+        const refusals = linkRefusals.map((reason): CreateOutcome | undefined =>
+          reason === undefined ? reservations[next++] : { kind: "link-refused", reason },
+        );
         const refused = rows.filter((_, i) => refusals[i] !== undefined).map((row) => row.id);
         if (refused.length > 0) await trx.deleteFrom("uploads").where("id", "in", refused).execute();
         return rows.map((row, i): CreateOutcome => refusals[i] ?? { kind: "created", upload: toRecord(row) });
@@ -430,13 +440,6 @@ function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
     staging_key: upload.staging?.key ?? null,
     upload_method: upload.method,
     reserved: 0,
+    link_id: upload.linkId ?? null,
   };
-}
-
-/**
- * One guarded state change: the upload `id` gets `set` only while its status is one of `from`
- * (the lifecycle's sources); the row as changed, or undefined when it was in no such state.
- */
-function move(trx: Transaction<Database>, id: string, from: readonly UploadStatus[], set: Updateable<UploadsTable>) {
-  return trx.updateTable("uploads").set(set).where("id", "=", id).where("status", "in", from).returningAll().executeTakeFirst();
 }

@@ -4,6 +4,7 @@ import type { QuotaCharge, QuotaUsage } from "./quota.js";
 import type { SweeperStore } from "./sweeper-store.js";
 import type { EventStore } from "./event-store.js";
 import type { DerivativeStore } from "./derivative-store.js";
+import type { LinkRefusal, LinkStore } from "./link-store.js";
 
 /**
  * The metadata store: upload rows and quota counters. One interface, implemented once over
@@ -17,6 +18,8 @@ export interface MetadataStore {
   /** The outbox's deliveries (`src/events/`), and the derivatives made from uploads. */
   readonly events: EventStore;
   readonly derivatives: DerivativeStore;
+  /** Upload links (`src/links/`); presigns through one are admitted in `createUpload`. */
+  readonly links: LinkStore;
   /** Brings the schema up to date. Safe to run on every start. */
   migrate(): Promise<void>;
   /**
@@ -105,7 +108,9 @@ export type AttachOutcome =
 
 export type CreateOutcome =
   | { kind: "created"; upload: UploadRecord }
-  | { kind: "refused"; refusal: ReservationRefusal };
+  | { kind: "refused"; refusal: ReservationRefusal }
+  /** Through an upload link that is used up, revoked or expired (decided under the link's lock). */
+  | { kind: "link-refused"; reason: LinkRefusal };
 
 /** Why a reservation was refused: the bytes do not fit, or the user has too many uploads pending. */
 export interface ReservationRefusal {

@@ -1,3 +1,4 @@
+import { canAccess, type Principal } from "../auth/principal.js";
 import { StowageError } from "../errors.js";
 import type { Policy, PolicySet } from "../policies/policy.js";
 import type { StorageDriver } from "../storage/driver.js";
@@ -8,14 +9,6 @@ import type { DownloadUrls } from "./download-urls.js";
 import type { MultipartUploads } from "./multipart.js";
 import type { UploadObserver } from "./observer.js";
 import type { RateLimiter } from "./rate-limit.js";
-
-/** Who is asking: the verified JWT subject, roles and organization. */
-export interface Caller {
-  userId: string;
-  roles: readonly string[];
-  /** From the token's `org` claim: its quota is charged alongside the user's. */
-  orgId?: string | undefined;
-}
 
 /** What the steps of the upload pipeline (presign, confirm, remove) share. */
 export interface UploadContext {
@@ -31,6 +24,8 @@ export interface UploadContext {
   /** Pending uploads a user may have at once. */
   maxPendingUploads: number;
   presignRateLimit: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
+  /** Presigns per upload link and minute (`presign:link:<id>`), on the same limiter; absent: unlimited. */
+  linkPresignRateLimit: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
   /** Metrics (`observer.ts`); absent: nothing is counted. */
   observe: UploadObserver | undefined;
   now(): Date;
@@ -58,10 +53,10 @@ export function chargesOf(ctx: UploadContext, userId: string, orgId: string | un
   return charges;
 }
 
-/** The caller's own upload; anyone else's is indistinguishable from a missing one (404). */
-export async function ownUpload(ctx: UploadContext, caller: Caller, id: string): Promise<UploadRecord> {
+/** An upload the caller may reach (`canAccess`); anyone else's is indistinguishable from a missing one (404). */
+export async function ownUpload(ctx: UploadContext, caller: Principal, id: string): Promise<UploadRecord> {
   const upload = await ctx.store.findUpload(id);
-  if (upload === undefined || upload.userId !== caller.userId) throw notFound();
+  if (upload === undefined || !canAccess(caller, upload)) throw notFound();
   return upload;
 }
 

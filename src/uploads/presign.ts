@@ -1,3 +1,4 @@
+import type { Principal } from "../auth/principal.js";
 import { StowageError } from "../errors.js";
 import { renderKey, templateNeedsOwnerId } from "../policies/key-template.js";
 import { extensionFor, normalizeMimeType } from "../policies/mime.js";
@@ -6,7 +7,10 @@ import { stagingKeyFor } from "../policies/staging-key.js";
 import type { PresignAnswer, PresignRequest } from "../api/presign.js";
 import type { NewUpload, UploadRecord } from "./record.js";
 import type { ReservationRefusal } from "../store/store.js";
-import { type Caller, chargesOf, policyOf, quotaExceeded, type UploadContext } from "./context.js";
+import type { LinkRefusal } from "../store/link-store.js";
+import { linkExpired, linkRevoked } from "../links/errors.js";
+import { ownerIdThroughLink, policyFor } from "../links/scope.js";
+import { chargesOf, policyOf, quotaExceeded, type UploadContext } from "./context.js";
 import { sanitizeFilename } from "./filename.js";
 import { FIRST_BATCH } from "./multipart.js";
 import { subjectKind } from "./observer.js";
@@ -24,22 +28,25 @@ export const MULTIPART_TTL_SECONDS = 24 * 3600;
  * records a pending upload and signs a URL for its staging key (never the key it will be
  * served from: see `staging.ts`).
  */
-export async function presign(ctx: UploadContext, caller: Caller, input: PresignInput): Promise<PresignAnswer> {
+export async function presign(ctx: UploadContext, caller: Principal, input: PresignInput): Promise<PresignAnswer> {
   assertPresignInput(input);
   await checkRate(ctx, caller);
-  const policy = policyOf(ctx, input.ownerType);
-  const contentType = checkPolicy(policy, caller, input);
+  // Through a link: its owner type and ownerId only, within its narrower limits.
+  const ownerId = caller.kind === "link" ? ownerIdThroughLink(caller, input) : input.ownerId;
+  const policy = policyFor(policyOf(ctx, input.ownerType), caller);
+  const contentType = checkPolicy(policy, caller, input, ownerId);
 
   const now = ctx.now();
   const id = newUploadId();
-  const key = renderKey(policy.keyTemplate, { userId: caller.userId, ownerId: input.ownerId, id, ext: extensionFor(contentType), now });
+  const key = renderKey(policy.keyTemplate, { userId: caller.userId, ownerId, id, ext: extensionFor(contentType), now });
   const staging = { bucket: ctx.stagingBucket, key: stagingKeyFor(id) };
   const base = {
     id,
     userId: caller.userId,
     orgId: caller.orgId,
     ownerType: policy.ownerType,
-    ownerId: input.ownerId,
+    ownerId,
+    linkId: caller.kind === "link" ? caller.linkId : undefined,
     bucket: policy.bucket,
     key,
     staging,
@@ -95,10 +102,12 @@ export async function presign(ctx: UploadContext, caller: Caller, input: Presign
   return { kind: "put", id, key, method: "PUT", url: put.url, headers: put.headers, expiresAt: put.expiresAt.toISOString() };
 }
 
-async function checkRate(ctx: UploadContext, caller: Caller): Promise<void> {
-  const rate = ctx.presignRateLimit;
+async function checkRate(ctx: UploadContext, caller: Principal): Promise<void> {
+  // A link's presigns count against the link, not against its creator's own allowance.
+  const rate = caller.kind === "link" ? ctx.linkPresignRateLimit : ctx.presignRateLimit;
   if (rate === undefined) return;
-  const decision = await rate.limiter.hit(`presign:user:${caller.userId}`, rate.limit, rate.windowSeconds);
+  const key = caller.kind === "link" ? `presign:link:${caller.linkId}` : `presign:user:${caller.userId}`;
+  const decision = await rate.limiter.hit(key, rate.limit, rate.windowSeconds);
   if (!decision.allowed) {
     throw new StowageError("RATE_LIMITED", `Too many uploads started; try again in ${decision.retryAfterSeconds} s.`, {
       details: { retryAfterSeconds: decision.retryAfterSeconds },
@@ -107,7 +116,7 @@ async function checkRate(ctx: UploadContext, caller: Caller): Promise<void> {
 }
 
 /** The policy's rules, checked before anything is recorded or signed; answers the normalized type. */
-function checkPolicy(policy: Policy, caller: Caller, input: PresignInput): string {
+function checkPolicy(policy: Policy, caller: Principal, input: PresignInput, ownerId: string | undefined): string {
   if (!mayUse(policy, caller.roles)) {
     throw new StowageError("FORBIDDEN", `You may not upload files of owner type '${policy.ownerType}'.`);
   }
@@ -122,7 +131,7 @@ function checkPolicy(policy: Policy, caller: Caller, input: PresignInput): strin
       details: { size: input.size, maxBytes: policy.maxBytes },
     });
   }
-  if (templateNeedsOwnerId(policy.keyTemplate) && input.ownerId === undefined) {
+  if (templateNeedsOwnerId(policy.keyTemplate) && ownerId === undefined) {
     throw new StowageError("OWNER_ID_REQUIRED", `Owner type '${policy.ownerType}' needs an ownerId.`);
   }
   return contentType;
@@ -133,7 +142,7 @@ function checkPolicy(policy: Policy, caller: Caller, input: PresignInput): strin
  * given back lazily (and by the sweeper): a refusal first releases the refusing subject's
  * expired ones and tries once more, so an expired upload never blocks a new one.
  */
-async function create(ctx: UploadContext, caller: Caller, upload: NewUpload): Promise<UploadRecord> {
+async function create(ctx: UploadContext, caller: Principal, upload: NewUpload): Promise<UploadRecord> {
   const reserve = chargesOf(ctx, caller.userId, caller.orgId);
   let outcome = await ctx.store.createUpload({ upload, reserve, now: ctx.now() });
   if (outcome.kind === "refused") {
@@ -142,12 +151,24 @@ async function create(ctx: UploadContext, caller: Caller, upload: NewUpload): Pr
     const released = await ctx.store.releaseExpiredReservations({ ...whose, now: ctx.now() });
     if (released > 0) outcome = await ctx.store.createUpload({ upload, reserve, now: ctx.now() });
   }
+  if (outcome.kind === "link-refused") throw linkRefused(outcome.reason);
   if (outcome.kind === "refused") {
     const { reason, usage } = outcome.refusal;
     ctx.observe?.quotaRefused("presign", subjectKind(usage.subject), reason === "pending" ? "pending" : "bytes");
     throw refused(ctx, outcome.refusal, upload.declaredSize);
   }
   return outcome.upload;
+}
+
+function linkRefused(reason: LinkRefusal): StowageError {
+  switch (reason) {
+    case "used-up":
+      return new StowageError("LINK_USED_UP", "This upload link has been used as many times as it allows.");
+    case "revoked":
+      return linkRevoked();
+    case "expired":
+      return linkExpired();
+  }
 }
 
 function refused(ctx: UploadContext, refusal: ReservationRefusal, size: number): StowageError {

@@ -44,11 +44,13 @@ export interface UploadRecord {
   method: UploadMethod;
   /** Whether the declared size is still held in the quotas' reservations. */
   reserved: boolean;
+  /** The upload link it was made through (`src/links/`); absent: by its user. */
+  linkId: string | undefined;
 }
 
 export type UploadMethod = "put" | "post" | "multipart";
 
 export type NewUpload = Omit<
   UploadRecord,
-  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt" | "parent" | "attachedAt" | "retainUntil" | "reserved"
->;
+  "size" | "etag" | "status" | "rejectCode" | "rejectReason" | "confirmedAt" | "deletedAt" | "parent" | "attachedAt" | "retainUntil" | "reserved" | "linkId"
+> & { linkId?: string | undefined };

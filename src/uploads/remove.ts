@@ -1,6 +1,7 @@
+import type { Principal } from "../auth/principal.js";
 import { StowageError } from "../errors.js";
 import type { UploadRecord } from "./record.js";
-import { type Caller, ownUpload, type UploadContext } from "./context.js";
+import { ownUpload, type UploadContext } from "./context.js";
 import { canTransition, isAwaitingUpload, isListed, isServable } from "./lifecycle.js";
 import { finalOf, retireStaging, retireStagingLater } from "./staging.js";
 
@@ -14,13 +15,17 @@ const ATTEMPTS = 3;
  * the status the storage step was made for; had it changed meanwhile (a confirm finishing),
  * the round starts again from what it is now. Deleting twice is harmless.
  */
-export async function remove(ctx: UploadContext, caller: Caller, id: string): Promise<void> {
+export async function remove(ctx: UploadContext, caller: Principal, id: string): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const upload = await ownUpload(ctx, caller, id);
     // Deleting twice is harmless; an upload the sweeper expired is gone for another reason.
     if (!canTransition(upload.status, "deleted")) {
       if (isListed(upload.status)) throw new StowageError("UPLOAD_GONE", `This upload has already ${upload.status}.`);
       return;
+    }
+    // A link's holder may abort an upload in progress, never delete what was received.
+    if (caller.kind === "link" && !isAwaitingUpload(upload.status)) {
+      throw new StowageError("FORBIDDEN", "Through an upload link, only an upload still in progress can be deleted; its sender can delete the rest.");
     }
     if (upload.retainUntil !== undefined && upload.retainUntil > ctx.now()) {
       throw new StowageError("RETENTION_ACTIVE", `This upload must be kept until ${upload.retainUntil.toISOString()}.`, {

@@ -1,3 +1,5 @@
+import { canAccess, type Principal, requireUser } from "../auth/principal.js";
+import { policyFor } from "../links/scope.js";
 import type { DownloadAnswer, PolicyList, QuotaAnswer, UploadPage } from "../api/uploads.js";
 import type { PresignAnswer, SignPartsAnswer, SignPartsRequest, UploadPartsAnswer } from "../api/presign.js";
 import { StowageError } from "../errors.js";
@@ -8,7 +10,7 @@ import type { UploadRecord } from "./record.js";
 import type { MetadataStore } from "../store/store.js";
 import { type ConfirmAnswer, signedGet } from "./answers.js";
 import { confirm } from "./confirm.js";
-import { type Caller, chargesOf, notFound, ownUpload, type UploadContext } from "./context.js";
+import { chargesOf, notFound, ownUpload, type UploadContext } from "./context.js";
 import { makeDerivatives } from "./derive.js";
 import { scanUpload, type ScanOutcome } from "./scan.js";
 import type { Scanner } from "../scanning/scanner.js";
@@ -43,6 +45,8 @@ export interface UploadServiceOptions {
   urlCache?: UrlCache;
   /** Presign requests per user and window; absent: unlimited. */
   presignRateLimit?: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
+  /** Presign requests per upload link and window; absent: unlimited. */
+  linkPresignRateLimit?: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
   now?: () => Date;
   /** Told about failures that are handled but worth an operator's eye (an object left behind). */
   onWarning?: (message: string, context: Record<string, unknown>) => void;
@@ -74,6 +78,7 @@ export class UploadService {
       defaultOrgQuotaBytes: options.defaultOrgQuotaBytes,
       maxPendingUploads: options.maxPendingUploads ?? 100,
       presignRateLimit: options.presignRateLimit,
+      linkPresignRateLimit: options.linkPresignRateLimit,
       observe: options.observe,
       now,
       committed: () => options.onCommitted?.(),
@@ -85,7 +90,7 @@ export class UploadService {
   }
 
   /** Checks the request against the policy, reserves its size, records a pending upload, signs a URL. */
-  presign(caller: Caller, input: PresignInput): Promise<PresignAnswer> {
+  presign(caller: Principal, input: PresignInput): Promise<PresignAnswer> {
     const work = presign(this.#ctx, caller, input);
     const observe = this.#ctx.observe;
     if (observe === undefined) return work;
@@ -93,7 +98,7 @@ export class UploadService {
   }
 
   /** The server's verdict on an uploaded object (see `confirm.ts`). Idempotent. */
-  confirm(caller: Caller, id: string): Promise<ConfirmAnswer> {
+  confirm(caller: Principal, id: string): Promise<ConfirmAnswer> {
     return this.#confirmFound(caller, ownUpload(this.#ctx, caller, id));
   }
 
@@ -101,13 +106,15 @@ export class UploadService {
    * Confirm by the key the upload will be served from (GraphQL's `confirmMediaUpload`), looked
    * up among the caller's own uploads only: another user's key is not found.
    */
-  confirmByKey(caller: Caller, key: string): Promise<ConfirmAnswer> {
-    const found = this.#ctx.store.findUploadByKey({ userId: caller.userId, key }).then((upload) => upload ?? Promise.reject(notFound()));
+  confirmByKey(caller: Principal, key: string): Promise<ConfirmAnswer> {
+    const found = this.#ctx.store
+      .findUploadByKey({ userId: caller.userId, key })
+      .then((upload) => (upload !== undefined && canAccess(caller, upload) ? upload : Promise.reject(notFound())));
     return this.#confirmFound(caller, found);
   }
 
   /** Confirms the upload found, and tells the observer how it ended, found or not. */
-  #confirmFound(caller: Caller, found: Promise<UploadRecord>): Promise<ConfirmAnswer> {
+  #confirmFound(caller: Principal, found: Promise<UploadRecord>): Promise<ConfirmAnswer> {
     let ownerType: string | undefined;
     const work = found.then((upload) => {
       ownerType = upload.ownerType;
@@ -121,7 +128,7 @@ export class UploadService {
    * Fresh URLs for parts of a multipart upload: the next batch, or again after expiry; with
    * `contentMd5s`, each signs its part's MD5.
    */
-  async signParts(caller: Caller, id: string, request: SignPartsRequest): Promise<SignPartsAnswer> {
+  async signParts(caller: Principal, id: string, request: SignPartsRequest): Promise<SignPartsAnswer> {
     const upload = await ownUpload(this.#ctx, caller, id);
     const policy = this.#ctx.policies.get(upload.ownerType);
     if (policy === undefined) throw new StowageError("UNKNOWN_OWNER_TYPE", `Unknown owner type '${upload.ownerType}'.`);
@@ -129,18 +136,18 @@ export class UploadService {
   }
 
   /** The parts a pending multipart upload already holds, so a client can resume it. */
-  async listParts(caller: Caller, id: string): Promise<UploadPartsAnswer> {
+  async listParts(caller: Principal, id: string): Promise<UploadPartsAnswer> {
     return this.#ctx.multipart.listParts(await ownUpload(this.#ctx, caller, id));
   }
 
   /** Assembles a multipart upload from its parts' ETags; then confirm it like any upload. */
-  async complete(caller: Caller, id: string, parts: readonly CompletedPart[]): Promise<UploadView> {
+  async complete(caller: Principal, id: string, parts: readonly CompletedPart[]): Promise<UploadView> {
     const upload = await ownUpload(this.#ctx, caller, id);
     await this.#ctx.multipart.complete(upload, parts);
     return toView(upload);
   }
 
-  async get(caller: Caller, id: string): Promise<UploadView> {
+  async get(caller: Principal, id: string): Promise<UploadView> {
     const [view] = await this.#views([await ownUpload(this.#ctx, caller, id)]);
     if (view === undefined) throw notFound();
     return view;
@@ -170,9 +177,10 @@ export class UploadService {
   }
 
   async list(
-    caller: Caller,
+    caller: Principal,
     query: { ownerType?: string | undefined; cursor?: string | undefined; limit: number },
   ): Promise<UploadPage> {
+    requireUser(caller);
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && before === undefined) {
       throw new StowageError("INVALID_REQUEST", "The cursor is not valid.", { details: { field: "cursor" } });
@@ -187,12 +195,13 @@ export class UploadService {
   }
 
   /** Deletes the upload's bytes, then its row, and gives its bytes back (see `remove.ts`). */
-  remove(caller: Caller, id: string): Promise<void> {
+  remove(caller: Principal, id: string): Promise<void> {
     return remove(this.#ctx, caller, id);
   }
 
   /** A short-lived URL to download a confirmed upload under its original filename. */
-  async download(caller: Caller, id: string): Promise<DownloadAnswer> {
+  async download(caller: Principal, id: string): Promise<DownloadAnswer> {
+    requireUser(caller);
     const upload = await ownUpload(this.#ctx, caller, id);
     if (!isServable(upload.status)) {
       throw new StowageError("UPLOAD_NOT_CONFIRMED", `This upload is ${upload.status}, not confirmed.`);
@@ -201,9 +210,14 @@ export class UploadService {
     return { url: signed.url, expiresAt: new Date(signed.expiresAt).toISOString() };
   }
 
-  /** The owner types the caller may upload, with the limits a client can check before any byte moves. */
-  policies(caller: Caller): PolicyList {
-    const items = [...this.#ctx.policies.values()].filter((policy) => mayUse(policy, caller.roles)).map((policy) => ({
+  /**
+   * The owner types the caller may upload, with the limits a client can check before any byte
+   * moves; through a link, only its owner type, as narrowed by the link.
+   */
+  policies(caller: Principal): PolicyList {
+    const usable = [...this.#ctx.policies.values()].filter((policy) => mayUse(policy, caller.roles));
+    const scoped = caller.kind === "link" ? usable.filter((p) => p.ownerType === caller.ownerType).map((p) => policyFor(p, caller)) : usable;
+    const items = scoped.map((policy) => ({
       ownerType: policy.ownerType,
       allowedTypes: [...policy.allowedTypes],
       maxBytes: policy.maxBytes,
@@ -218,7 +232,8 @@ export class UploadService {
    * The caller's usage and reservations, and their organization's when the token names one.
    * Reservations of the caller's uploads whose URL expired are given back first.
    */
-  async quota(caller: Caller): Promise<QuotaAnswer> {
+  async quota(caller: Principal): Promise<QuotaAnswer> {
+    requireUser(caller);
     const { store } = this.#ctx;
     await store.releaseExpiredReservations({ userId: caller.userId, now: this.#ctx.now() });
     const [user, org] = await Promise.all(chargesOf(this.#ctx, caller.userId, caller.orgId).map((charge) => store.usage(charge)));
@@ -249,7 +264,8 @@ export class UploadService {
    * Links confirmed uploads to an application record, all or none. An upload that is not the
    * caller's, not confirmed, or attached to another record refuses the whole request.
    */
-  async attach(caller: Caller, ids: readonly string[], parent: { type: string; id: string }): Promise<UploadView[]> {
+  async attach(caller: Principal, ids: readonly string[], parent: { type: string; id: string }): Promise<UploadView[]> {
+    requireUser(caller);
     const outcome = await this.#ctx.store.attachUploads({ userId: caller.userId, ids: [...new Set(ids)], parent, now: this.#ctx.now() });
     if (outcome.kind === "refused") {
       throw new StowageError("ATTACH_CONFLICT", "Nothing was attached: some uploads cannot be attached to this record.", {

@@ -21,6 +21,7 @@ export function toView(upload: UploadRecord): UploadView {
   if (upload.parent !== undefined) view.parent = upload.parent;
   if (upload.attachedAt !== undefined) view.attachedAt = upload.attachedAt.toISOString();
   if (upload.retainUntil !== undefined) view.retainUntil = upload.retainUntil.toISOString();
+  if (upload.linkId !== undefined) view.linkId = upload.linkId;
   if (upload.rejectCode !== undefined) {
     view.rejection = { code: upload.rejectCode, reason: upload.rejectReason ?? "" };
   }

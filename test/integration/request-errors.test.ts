@@ -96,7 +96,7 @@ describe("request validation and framework errors (SQLite + local disk)", () => 
     });
 
     it("the service itself refuses a size that is not a positive safe integer, and signs nothing", async () => {
-      const caller = { userId: "direct", roles: [] };
+      const caller = { kind: "user" as const, userId: "direct", roles: [] };
       for (const size of [-5, 0, 1.5, Number.NaN, 2 ** 53]) {
         const refused = server.runtime.service.presign(caller, { ...good, size });
         await assert.rejects(refused, (error: { code?: string; details?: { field?: string } }) => {
