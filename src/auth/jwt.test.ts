@@ -50,7 +50,7 @@ describe("createVerifier with a shared secret", () => {
   it("accepts a good token, again from its cache, and reads subject, roles and org", async () => {
     const token = await mintToken({ secret: SECRET, subject: "alice", roles: ["admin"], org: "acme", issuer: "https://app.test", audience: "stowage", expiresInSeconds: 60 });
     const first = await verify(token);
-    assert.deepEqual(first, { userId: "alice", roles: ["admin"], orgId: "acme" });
+    assert.deepEqual(first, { kind: "user", userId: "alice", roles: ["admin"], orgId: "acme" });
     assert.deepEqual(await verify(token), first);
   });
 
@@ -112,7 +112,7 @@ describe("createVerifier with a JWKS URL", async () => {
 
   it("accepts a token signed by a key of the set", async () => {
     const token = await new SignJWT({ roles: "editor" }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setSubject("bob").setExpirationTime("1m").sign(privateKey);
-    assert.deepEqual(await verify(token), { userId: "bob", roles: ["editor"], orgId: undefined });
+    assert.deepEqual(await verify(token), { kind: "user", userId: "bob", roles: ["editor"], orgId: undefined });
   });
 
   it("refuses a token without exp, one that lives too long, and an expired one, saying which", async () => {

@@ -96,6 +96,8 @@ export const typeDefs = /* GraphQL */ `
     parent: Parent
     attachedAt: String
     retainUntil: String
+    "The upload link it was made through; null when its user made it."
+    linkId: ID
     "Images made from this one by the policy's fixed presets (e.g. thumb), as they become ready."
     derivatives: [Derivative!]!
   }
