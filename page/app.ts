@@ -1,14 +1,16 @@
-import { connect, isSignedOut, isStowageClientError } from "./api.js";
+import { connect, isLinkClosed, isSignedOut, isStowageClientError } from "./api.js";
 import { h } from "./dom.js";
-import { forgetToken, savedToken, saveToken, type SessionEnv, subjectOf, takeTokenFromAddress } from "./session.js";
+import { linkWorkspace } from "./link-workspace.js";
+import { forgetToken, saveToken, type SessionEnv, startingCredential, subjectOf } from "./session.js";
 import { accountView } from "./views/account.js";
+import { linkClosedView } from "./views/link-closed.js";
 import { problemView } from "./views/problem.js";
 import { signInView } from "./views/sign-in.js";
 import { loadListing, workspace } from "./workspace.js";
 
 /** Where the page draws, and the browser parts it uses (passed in: nothing below reads globals). */
 export interface PageEnv extends SessionEnv {
-  /** The main region: the sign-in form, or the signed-in sections. */
+  /** The main region: the sign-in form, the signed-in sections, or an upload link's picker. */
   main: HTMLElement;
   /** The header's corner: who is signed in, and signing out. */
   account: HTMLElement;
@@ -16,14 +18,18 @@ export interface PageEnv extends SessionEnv {
 }
 
 /**
- * The page's two states. Signed out: the sign-in form. Signed in: the workspace (`workspace.ts`):
- * quota, picker and transfers, the caller's files, the owner types open to them. A token from the address
- * (`#token=…`) wins over the one this tab kept; a refused one is forgotten and the form says why.
+ * The page's three states. Signed out: the sign-in form. Signed in: the workspace (`workspace.ts`):
+ * quota, picker and transfers, the caller's files, the owner types open to them. Link mode, for
+ * whoever opened an upload link (`#link=…`): the picker and transfers alone (`link-workspace.ts`).
+ * A credential from the address wins over the one this tab kept (`startingCredential`); a
+ * refused token is forgotten and the form says why, a refused link says why and stays (a reload
+ * says it again).
  */
 export function startPage(env: PageEnv): void {
-  const token = takeTokenFromAddress(env) ?? savedToken(env.storage);
-  if (token === undefined) showSignIn(env);
-  else void showSignedIn(env, token);
+  const credential = startingCredential(env);
+  if (credential === undefined) showSignIn(env);
+  else if (credential.kind === "link") void showLink(env, credential.token);
+  else void showSignedIn(env, credential.token);
 }
 
 function show(env: PageEnv, ...sections: HTMLElement[]): void {
@@ -48,10 +54,14 @@ function showSignIn(env: PageEnv, problem?: string): void {
   );
 }
 
-async function showSignedIn(env: PageEnv, token: string): Promise<void> {
+function showLoading(env: PageEnv): void {
   env.main.setAttribute("aria-busy", "true");
   env.main.replaceChildren(h("p", { role: "status" }, "Loading…"));
-  const client = connect({ baseUrl: env.location.origin, token, fetch: env.fetch });
+}
+
+async function showSignedIn(env: PageEnv, token: string): Promise<void> {
+  showLoading(env);
+  const client = connect({ baseUrl: env.location.origin, token, link: false, fetch: env.fetch });
   const signOut = (problem?: string) => {
     forgetToken(env.storage);
     showSignIn(env, problem);
@@ -69,5 +79,25 @@ async function showSignedIn(env: PageEnv, token: string): Promise<void> {
       ? error.message
       : "Stowage could not be reached. Is the server running?";
     show(env, problemView(message, () => void showSignedIn(env, token)));
+  }
+}
+
+/** Link mode: no account, no sign-out; the link's owner type (what `policies()` answers it) and nothing else. */
+async function showLink(env: PageEnv, token: string): Promise<void> {
+  env.account.replaceChildren();
+  showLoading(env);
+  const client = connect({ baseUrl: env.location.origin, token, link: true, fetch: env.fetch });
+  try {
+    const policies = await client.policies();
+    show(env, ...linkWorkspace({ client, policies, origin: env.location.origin }));
+  } catch (error) {
+    if (isLinkClosed(error)) {
+      show(env, linkClosedView(error));
+      return;
+    }
+    const message = isStowageClientError(error) && error.kind === "refused"
+      ? error.message
+      : "The upload service could not be reached. Check your connection, then try again.";
+    show(env, problemView(message, () => void showLink(env, token)));
   }
 }

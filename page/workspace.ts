@@ -1,11 +1,10 @@
 import { isSignedOut, type PolicyView, type QuotaAnswer, type Stowage, type Upload } from "./api.js";
 import { h } from "./dom.js";
-import { explain, mayRetry } from "./messages.js";
-import { Transfer, type TransferState } from "./transfer.js";
+import { explain } from "./messages.js";
+import { transferList } from "./transfers.js";
 import { pickerView } from "./views/picker.js";
 import { policiesView } from "./views/policies.js";
 import { quotaView } from "./views/quota.js";
-import { transferItem } from "./views/transfer-item.js";
 import { uploadsListView } from "./views/uploads-list.js";
 
 /** The newest uploads the list shows. */
@@ -47,11 +46,7 @@ export interface WorkspaceOptions {
  */
 export function workspace(options: WorkspaceOptions): HTMLElement[] {
   const { client, policies } = options;
-  const visibility = new Map(policies.map((p) => [p.ownerType, p.visibility]));
   const urls = new Map<string, { url: string; expiresAt: number }>();
-  /** This visit's transfers (until dismissed). */
-  const transfersShown = new Set<Transfer>();
-  let count = 0;
   let latest = 0;
 
   const urlOf = async (upload: Upload): Promise<string> => {
@@ -64,14 +59,31 @@ export function workspace(options: WorkspaceOptions): HTMLElement[] {
   const subject = (upload: { filename: string; size: number; ownerType: string }) =>
     ({ name: upload.filename, size: upload.size, ownerType: upload.ownerType, origin: options.origin });
 
+  const transfers = transferList({
+    client,
+    origin: options.origin,
+    viaLink: false,
+    // The presign reserved the file's size: the meter shows it held.
+    onUnderway: () => void refresh(),
+    onSettled: (state, policy) => {
+      if (state.phase === "failed" && isSignedOut(state.error)) {
+        options.onSignedOut(`Your session ended: ${state.error.message} Sign in again.`);
+        return;
+      }
+      if (state.phase === "done" && state.result !== undefined && "url" in state.result && policy.visibility === "public") {
+        // A public upload's address does not expire.
+        urls.set(state.result.id, { url: state.result.url, expiresAt: Number.POSITIVE_INFINITY });
+      }
+      void refresh();
+    },
+  });
   let quotaSection = quotaView(options.quota);
   let filesSection = filesView(options.listing);
-  const transfers = h("ul", { class: "transfers", "aria-label": "Files being uploaded", hidden: true });
 
   function filesView(listing: Listing): HTMLElement {
     // A pending upload that a transfer of this page is still sending (or holds paused) is shown there, not here.
     const mine = (u: Upload) =>
-      [...transfersShown].some((t) => (t.state.phase === "running" || t.state.phase === "paused")
+      transfers.shown().some((t) => (t.state.phase === "running" || t.state.phase === "paused")
         && t.file.name === u.filename && t.file.size === u.size && t.target.ownerType === u.ownerType);
     return uploadsListView({
       uploads: listing.uploads.filter((u) => u.status === "confirmed" || !mine(u)),
@@ -103,57 +115,14 @@ export function workspace(options: WorkspaceOptions): HTMLElement[] {
     }
   }
 
-  const add = (file: File, target: Transfer["target"], policy: PolicyView) => {
-    count += 1;
-    const threshold = policy.multipartThresholdBytes;
-    const view: { item?: ReturnType<typeof transferItem> } = {};
-    const transfer = new Transfer({
-      client,
-      file,
-      target,
-      multipart: threshold !== null && file.size >= threshold,
-      onChange: (state: TransferState) => view.item?.update(state),
-      // The presign reserved the file's size: the meter shows it held.
-      onUnderway: () => void refresh(),
-      onSettled: (state: TransferState) => {
-        if (state.phase === "failed" && isSignedOut(state.error)) {
-          options.onSignedOut(`Your session ended: ${state.error.message} Sign in again.`);
-          return;
-        }
-        if (state.phase === "done" && state.result !== undefined && "url" in state.result && policy.visibility === "public") {
-          // A public upload's address does not expire.
-          urls.set(state.result.id, { url: state.result.url, expiresAt: Number.POSITIVE_INFINITY });
-        }
-        void refresh();
-      },
-    });
-    const item = transferItem(transfer, {
-      id: `transfer-${count}`,
-      visibility: visibility.get(target.ownerType) ?? "private",
-      explain: (error) => explain(error, { name: file.name, size: file.size, ownerType: target.ownerType, origin: options.origin }),
-      mayRetry,
-      onDismiss: () => {
-        transfersShown.delete(transfer);
-        item.dispose();
-        item.element.remove();
-        transfers.hidden = transfers.childElementCount === 0;
-      },
-    });
-    view.item = item;
-    transfers.append(item.element);
-    transfers.hidden = false;
-    transfersShown.add(transfer);
-    transfer.start();
-  };
-
   const upload = h(
     "section",
     { class: "card", "aria-labelledby": "upload-title" },
     h("h2", { id: "upload-title" }, "Upload files"),
     policies.length === 0
       ? h("p", {}, "No owner type is open to your roles.")
-      : pickerView({ policies, onFiles: (files, target, policy) => files.forEach((file) => add(file, target, policy)) }),
-    transfers,
+      : pickerView({ policies, onFiles: (files, target, policy) => files.forEach((file) => transfers.add(file, target, policy)) }),
+    transfers.element,
   );
   return [
     h("h1", { id: "page-title", tabindex: -1 }, "Your uploads"),

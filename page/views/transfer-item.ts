@@ -12,6 +12,11 @@ export interface TransferItemOptions {
   mayRetry(error: unknown): boolean;
   /** Whether the owner type's files are public (the finished upload's link opens) or private (it downloads). */
   visibility: "public" | "private";
+  /**
+   * Sent through an upload link: once over, the file is "received", with no link to it (the
+   * holder gave it away: it is the link creator's, who sees it in their list).
+   */
+  viaLink: boolean;
   onDismiss(): void;
 }
 
@@ -66,7 +71,8 @@ export function transferItem(transfer: Transfer, options: TransferItemOptions): 
         "div",
         { class: "transfer-head" },
         h("label", { class: "name", for: progressId }, name),
-        h("span", { class: "meta" }, `${formatBytes(file.size)} · ${transfer.target.ownerType}`),
+        // A link's holder never chose an owner type: its name would say nothing to them.
+        h("span", { class: "meta" }, options.viaLink ? formatBytes(file.size) : `${formatBytes(file.size)} · ${transfer.target.ownerType}`),
       ),
       h("div", { class: "progress-row" }, progress, percent),
       h("p", { class: "status" }, status, " ", sent),
@@ -107,6 +113,13 @@ export function transferItem(transfer: Transfer, options: TransferItemOptions): 
         say(transfer.multipart ? "Paused. Resume continues from the parts storage already holds." : "Paused. Resume sends the file again.");
         break;
       case "done":
+        if (options.viaLink) {
+          const noted = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+          say(state.result?.status === "scanning"
+            ? `Received${noted}; being scanned for viruses before whoever sent you this link can open it.`
+            : `Received${noted}: whoever sent you this link has it now.`);
+          break;
+        }
         if (state.result !== undefined && "url" in state.result) link.href = state.result.url;
         if (state.result?.status === "scanning") {
           status.replaceChildren("Uploaded; being scanned for viruses. It appears below once found clean.");

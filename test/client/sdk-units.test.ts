@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { refusalOf } from "../../packages/client/src/errors.js";
 import { browserMd5, md5Hex, nobleMd5 } from "../../packages/client/src/md5.js";
-import { cryptoMd5, typeFromName } from "../../packages/client/src/node.js";
+import { createClient, cryptoMd5, typeFromName } from "../../packages/client/src/node.js";
 import { checkAgainstPolicy } from "../../packages/client/src/policy-check.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, retrySettings } from "../../packages/client/src/retry.js";
 import { blobSource, streamSource } from "../../packages/client/src/source.js";
@@ -84,5 +84,18 @@ describe("client refusals", () => {
     assert.throws(() => checkAgainstPolicy(policy, 5, "image/png", undefined), { code: "OWNER_ID_REQUIRED" });
     checkAgainstPolicy(policy, 10, "Image/PNG; charset=binary", "c1");
     checkAgainstPolicy(undefined, 1e12, "x/y", undefined);
+  });
+});
+
+describe("client authorization", () => {
+  it("sends `Bearer <token>` by default, and the header `authorization` makes when given (an upload link's)", async () => {
+    const sent: (string | null)[] = [];
+    const fetch = (async (_url: string | URL | Request, init?: RequestInit) => {
+      sent.push(new Headers(init?.headers).get("authorization"));
+      return Response.json({ items: [] });
+    }) as typeof globalThis.fetch;
+    await createClient({ baseUrl: "http://stowage.test", getToken: () => "jwt", fetch }).policies();
+    await createClient({ baseUrl: "http://stowage.test", getToken: () => "lnk", authorization: (t) => `UploadLink ${t}`, fetch }).policies();
+    assert.deepEqual(sent, ["Bearer jwt", "UploadLink lnk"]);
   });
 });

@@ -41,7 +41,8 @@ describe("the OpenAPI document", () => {
     const create = doc.paths["/v1/uploads"]?.post as unknown as Record<string, unknown> & OpenApiDocument["paths"][string][string];
     // Presign takes a user's token or an upload link's; listing takes a user's only.
     assert.deepEqual(create.security, [{ bearer: [] }, { uploadLink: [] }]);
-    const securityOf = (path: string, method: string) => (doc.paths[path]?.[method] as unknown as { security?: unknown } | undefined)?.security;
+    const securityOf = (path: string, method: string) =>
+      (doc.paths[path]?.[method] as unknown as { security?: unknown } | undefined)?.security;
     assert.deepEqual(securityOf("/v1/uploads", "get"), [{ bearer: [] }]);
     assert.deepEqual(securityOf("/v1/upload-links", "post"), [{ bearer: [] }]);
     assert.deepEqual(create.tags, ["uploads"]);

@@ -13,6 +13,14 @@ export interface ClientOptions {
   baseUrl: string;
   /** The caller's token, asked for before each request (so a refreshed one is used). */
   getToken: () => string | Promise<string>;
+  /**
+   * The `Authorization` header a token makes (default `Bearer <token>`). An upload link's
+   * holder sends its token in a scheme of its own.
+   *
+   * @example
+   * createClient({ baseUrl, getToken: () => linkToken, authorization: (token) => `UploadLink ${token}` });
+   */
+  authorization?: (token: string) => string;
   /** Retries of API calls and transfers (defaults: 5 tries after the first, 300 ms doubling, 30 s stall). */
   retry?: RetryOptions;
   /** Parts sent at once (default 4). */
@@ -53,6 +61,7 @@ export function clientFor<Input>(platform: Platform<Input>, options: ClientOptio
     baseUrl: options.baseUrl,
     getToken: options.getToken,
     retry,
+    ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   const resume = options.resumeStore ?? platform.resumeStore();
