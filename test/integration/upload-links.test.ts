@@ -313,6 +313,9 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
 
   it("forces a link's ownerId: another one is refused (403), none takes the link's", async () => {
     const creator = user("chatter");
+    // The holder never picks where its uploads go: an owner type keyed by ownerId needs the link to name one.
+    const unkeyed = await createLink(server, creator, { ownerType: "chat_upload", expiresInSeconds: 3600, maxUses: 5 });
+    assert.deepEqual(refusal(unkeyed), { status: 400, code: "OWNER_ID_REQUIRED" }, unkeyed.body.toString());
     const room = await link(server, creator, { ownerType: "chat_upload", ownerId: "room-42" });
     assert.equal(room.ownerId, "room-42");
     const file = { ownerType: "chat_upload", filename: "a.png", contentType: "image/png", size: PNG.length };
