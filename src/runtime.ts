@@ -184,6 +184,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
     {
       logger,
+      trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       limits: connectionLimitsOf(config.connections),
       docs: config.api.docs ? { version: packageVersion(), serverUrl: config.baseUrl } : undefined,

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Value } from "typebox/value";
@@ -145,6 +146,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
       missingPerRun: int("STOWAGE_SWEEP_MISSING_PER_RUN", 10_000, 0),
     },
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
+    trustProxy: parseTrustProxy(env.STOWAGE_TRUST_PROXY, problems),
     connections: {
       requestTimeoutSeconds: int("STOWAGE_REQUEST_TIMEOUT_SECONDS", 30, 1, 3600),
       stallTimeoutSeconds: int("STOWAGE_STALL_TIMEOUT_SECONDS", 30, 1, 3600),
@@ -221,6 +223,27 @@ function parseRedisUrl(raw: string | undefined, problems: string[]): string | un
   if (raw === undefined || raw === "") return undefined;
   if (!/^rediss?:\/\//.test(raw) || !URL.canParse(raw)) problems.push("REDIS_URL must be a redis:// or rediss:// URL");
   return raw;
+}
+
+/**
+ * Which proxies' `X-Forwarded-For` to believe for the client's address (rate limits per address,
+ * logs): `false` (none, the default), `true` (any: only behind a proxy that always sets it),
+ * a hop count, or the proxies' addresses/CIDRs, comma-separated.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  const value = (raw ?? "").trim();
+  if (value === "" || value === "false") return false;
+  if (value === "true") return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const bad = entries.filter((e) => {
+    const [address, bits, extra] = e.split("/");
+    return extra !== undefined || isIP(address ?? "") === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits));
+  });
+  if (bad.length > 0 || entries.length === 0) {
+    problems.push(`STOWAGE_TRUST_PROXY must be true, false, a hop count or proxy addresses/CIDRs, comma-separated (not: ${bad.join(", ") || value})`);
+  }
+  return entries;
 }
 
 function parseOrigins(raw: string | undefined, problems: string[]): string[] {

@@ -150,6 +150,8 @@ export interface Config {
   };
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];
+  /** Whose `X-Forwarded-For` names the client (Fastify's `trustProxy`): none, any, a hop count, or these proxies. */
+  trustProxy: boolean | number | string[];
   /** How long a client may hold a connection (`src/http/connection-limits.ts`). */
   connections: ConnectionConfig;
   /** The API's self-description: the OpenAPI document and `/docs` page, GraphQL introspection. */

@@ -31,8 +31,8 @@ import { validatorFactory } from "./validators.js";
 
 export interface AppOptions {
   logger: FastifyBaseLogger;
-  /** Trust `X-Forwarded-*` from a load balancer in front. */
-  trustProxy?: boolean;
+  /** Trust `X-Forwarded-*` from a load balancer in front (`STOWAGE_TRUST_PROXY`). */
+  trustProxy?: boolean | number | string[];
   /** Browser origins allowed to call the API and, on local storage, to PUT objects. */
   corsOrigins?: readonly string[];
   /** Timeouts and the connection cap (`connection-limits.ts`). */
@@ -60,7 +60,8 @@ export interface AppOptions {
 export function buildApp(deps: HttpDeps, options: AppOptions): App {
   const app = Fastify({
     loggerInstance: options.logger,
-    trustProxy: options.trustProxy ?? false,
+    // A hop count is what proxy-addr's compiled function does: trust the nearest `hops` proxies.
+    trustProxy: typeof options.trustProxy === "number" ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -115,6 +116,7 @@ function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
   if (options.uploadPage !== undefined) registerUploadPage(app, options.uploadPage);
 
   void app.register(async (api) => {
+    neverCached(api);
     // On arrival, before any body is read: a request without a valid token costs nothing more.
     api.addHook("onRequest", requireCaller(deps.authenticate));
     guardApiBodies(api, options.limits);
@@ -134,10 +136,23 @@ function registerRoutes(app: App, deps: HttpDeps, options: AppOptions): void {
   });
   for (const surface of options.surfaces ?? []) {
     void app.register(async (scope) => {
+      neverCached(scope);
       guardApiBodies(scope, options.limits);
       surface(scope);
     });
   }
+}
+
+/**
+ * API answers are never cached: a browser caches a GET by its URL alone, whatever
+ * `Authorization` it was sent with, so one token's answer (a revoked link's 410) would answer
+ * for the next. Set on arrival, before the token is checked, so refusals carry it too.
+ */
+function neverCached(scope: App): void {
+  scope.addHook("onRequest", (request, reply, done) => {
+    void reply.header("Cache-Control", "no-store");
+    done();
+  });
 }
 
 /** API bodies are small: the whole of one must arrive in time, not just keep trickling. */
@@ -150,4 +165,8 @@ function guardApiBodies(scope: App, limits: ConnectionLimits): void {
     done(null, guarded);
   });
   markWorking(scope);
+}
+
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

@@ -91,7 +91,7 @@ export class UploadService {
 
   /** Checks the request against the policy, reserves its size, records a pending upload, signs a URL. */
   presign(caller: Principal, input: PresignInput): Promise<PresignAnswer> {
-    const work = presign(this.#ctx, caller, input);
+    const work = forHolder(caller, presign(this.#ctx, caller, input));
     const observe = this.#ctx.observe;
     if (observe === undefined) return work;
     return reportOutcome(work, (outcome) => observe.presigned(input.ownerType, input.method === "POST" ? "post" : "put", outcome));
@@ -99,7 +99,7 @@ export class UploadService {
 
   /** The server's verdict on an uploaded object (see `confirm.ts`). Idempotent. */
   confirm(caller: Principal, id: string): Promise<ConfirmAnswer> {
-    return this.#confirmFound(caller, ownUpload(this.#ctx, caller, id));
+    return forHolder(caller, this.#confirmFound(caller, ownUpload(this.#ctx, caller, id)));
   }
 
   /**
@@ -110,7 +110,7 @@ export class UploadService {
     const found = this.#ctx.store
       .findUploadByKey({ userId: caller.userId, key })
       .then((upload) => (upload !== undefined && canAccess(caller, upload) ? upload : Promise.reject(notFound())));
-    return this.#confirmFound(caller, found);
+    return forHolder(caller, this.#confirmFound(caller, found));
   }
 
   /** Confirms the upload found, and tells the observer how it ended, found or not. */
@@ -222,7 +222,8 @@ export class UploadService {
       allowedTypes: [...policy.allowedTypes],
       maxBytes: policy.maxBytes,
       visibility: policy.visibility,
-      ownerIdRequired: templateNeedsOwnerId(policy.keyTemplate),
+      // A link names the ownerId itself when its owner type needs one.
+      ownerIdRequired: caller.kind === "user" && templateNeedsOwnerId(policy.keyTemplate),
       multipartThresholdBytes: this.#ctx.multipart.thresholdFor(policy) ?? null,
     }));
     return { items };
@@ -274,4 +275,20 @@ export class UploadService {
     }
     return outcome.uploads.map(toView);
   }
+}
+
+/**
+ * What a link's holder may learn of a refusal: that there is no room, never the creator's
+ * figures (used, reserved, limit, pending). A user's own refusals keep theirs.
+ */
+function forHolder<T>(caller: Principal, work: Promise<T>): Promise<T> {
+  if (caller.kind === "user") return work;
+  return work.catch((error: unknown) => {
+    if (!(error instanceof StowageError)) throw error;
+    if (error.code === "QUOTA_EXCEEDED") throw new StowageError("QUOTA_EXCEEDED", "Whoever sent this upload link has no room for this file.");
+    if (error.code === "TOO_MANY_PENDING_UPLOADS") {
+      throw new StowageError("TOO_MANY_PENDING_UPLOADS", "Too many uploads are in progress for whoever sent this upload link; try again later.");
+    }
+    throw error;
+  });
 }

@@ -327,6 +327,11 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     assert.equal(same.status, 201, same.body.toString());
     const shown = await server.api("GET", `/v1/uploads/${forced.json().id}`, { as: creator });
     assert.equal(shown.json().ownerId, "room-42");
+    // The link names the ownerId, so its holder is not told to give one (a client would refuse before presigning).
+    const policies = (await asHolder(server, room.token, "GET", "/v1/policies")).json().items;
+    assert.deepEqual(policies.map((p: { ownerType: string; ownerIdRequired: boolean }) => [p.ownerType, p.ownerIdRequired]), [["chat_upload", false]]);
+    const own = (await server.api("GET", "/v1/policies", { as: creator })).json().items.find((p: { ownerType: string }) => p.ownerType === "chat_upload");
+    assert.equal(own.ownerIdRequired, true, "the creator's own presigns still need one");
   });
 
   it("never lets more than maxUses uploads be live: used up answers 403 LINK_USED_UP; an aborted or rejected upload gives its use back", async () => {
@@ -453,6 +458,8 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
         const res = await asHolder(server, token, method, path, method === "POST" ? pdfFile : undefined);
         assert.equal(res.status, 401, `${method} ${path}: ${res.body.toString()}`);
         assert.deepEqual(res.json().error, { code: "UNAUTHENTICATED", message: INVALID_LINK });
+        // Never cached: a browser caches a GET by URL alone, so one token's refusal would answer for the next.
+        assert.equal(res.headers["cache-control"], "no-store", `${method} ${path}`);
         bodies.push(res.body.toString());
       }
     }
@@ -698,6 +705,37 @@ describe("upload link rate limits", () => {
       const other = await link(server, creator, { maxUses: 10 });
       assert.equal((await asHolder(server, other.token, "POST", "/v1/uploads", pdfFile)).status, 201, "per link");
       assert.equal((await server.api("POST", "/v1/uploads", { as: creator, body: pdfFile })).status, 201, "the creator's own presigns are not the link's");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts per client address behind a trusted proxy (STOWAGE_TRUST_PROXY): X-Forwarded-For names the client", async () => {
+    const server = await startStowage({ STOWAGE_LINK_ADDRESS_RATE_LIMIT: "2", STOWAGE_TRUST_PROXY: "127.0.0.1" });
+    try {
+      const real = await link(server, user("proxied"));
+      const from = (address: string) =>
+        server.api("GET", "/v1/policies", { headers: { authorization: `UploadLink ${real.token}`, "x-forwarded-for": address } });
+      const statuses = [];
+      for (const address of ["203.0.113.1", "203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.2"]) statuses.push((await from(address)).status);
+      assert.deepEqual(statuses, [200, 200, 429, 200, 200], "each client address has its own budget");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("tells a holder there is no room, never the creator's quota figures", async () => {
+    const server = await startStowage({ STOWAGE_DEFAULT_QUOTA_BYTES: String(PDF.length) });
+    try {
+      const creator = user("full");
+      const room = await link(server, creator);
+      assert.equal((await asHolder(server, room.token, "POST", "/v1/uploads", pdfFile)).status, 201);
+      const refused = await asHolder(server, room.token, "POST", "/v1/uploads", pdfFile);
+      assert.deepEqual(refusal(refused), { status: 413, code: "QUOTA_EXCEEDED" });
+      assert.equal(refused.json().error.details, undefined, refused.body.toString());
+      assert.doesNotMatch(refused.body.toString(), new RegExp(String(PDF.length)), "no byte counts");
+      const own = await server.api("POST", "/v1/uploads", { as: creator, body: pdfFile });
+      assert.equal(own.json().error.details.limitBytes, PDF.length, "the creator still sees its own figures");
     } finally {
       await server.close();
     }
