@@ -162,6 +162,17 @@ describe("loadConfig problems", () => {
     assert.equal(problems.length, 4);
   });
 
+  it("reads STOWAGE_TRUST_PROXY as none, any, a hop count or proxy addresses, and refuses anything else", () => {
+    const read = (value: string | undefined) => loadConfig(value === undefined ? {} : { STOWAGE_TRUST_PROXY: value }, cwd).trustProxy;
+    assert.equal(read(undefined), false);
+    assert.equal(read("true"), true);
+    assert.equal(read("2"), 2);
+    assert.deepEqual(read("10.0.0.0/8, 127.0.0.1,::1"), ["10.0.0.0/8", "127.0.0.1", "::1"]);
+    for (const bad of ["yes please", "10.0.0.0/8/1", "proxy.internal", "10.0.0.1/abc"]) {
+      assert.ok(problemsOf({ STOWAGE_TRUST_PROXY: bad }).some((p) => p.startsWith("STOWAGE_TRUST_PROXY")), bad);
+    }
+  });
+
   it("does not read a whitespace-only number as 0", () => {
     // Number(" ") === 0: a stray space must not silently mean "random port" or "no quota".
     const problems = problemsOf({ STOWAGE_PORT: " ", STOWAGE_DEFAULT_QUOTA_BYTES: "\t" });
