@@ -30,6 +30,10 @@ const USERS = 200;
 /** How often the metrics-on server is scraped while it is under load: 15× Prometheus' default. */
 const SCRAPE_EVERY_MS = 1000;
 const METRICS_ON = "Stowage SQLite, metrics on";
+const VIA_LINK = "Stowage SQLite, through upload links";
+/** `BENCH_BASELINE_ROOT=<another checkout>`: its Stowage on SQLite runs in the same rounds, for a before/after. */
+const BASELINE_ROOT = process.env.BENCH_BASELINE_ROOT;
+const BASELINE = "Stowage SQLite at BENCH_BASELINE_ROOT";
 const BODY = JSON.stringify({ ownerType: "avatar", filename: "me.png", contentType: "image/png", size: 48213 });
 
 interface Target {
@@ -48,6 +52,31 @@ async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
       method: "POST",
       url: `${server.baseUrl}/v1/uploads`,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: BODY,
+    });
+  }
+  return requests;
+}
+
+/**
+ * The same presigns made through upload links: one link per user, its token in place of the
+ * JWT. Costs what a holder's request costs on top: the link looked up and its token checked,
+ * and its uses counted under the link row's lock in the presign transaction.
+ */
+async function linkRequests(server: StowageServer): Promise<LoadRequest[]> {
+  const requests: LoadRequest[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const token = await server.token(`user${String(i).padStart(4, "0")}`);
+    const made = await request(`${server.baseUrl}/v1/upload-links`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ ownerType: "avatar", expiresInSeconds: 3600, maxUses: 1000 }),
+    });
+    const link = JSON.parse(expectStatus(made, 201, "link").body.toString()) as { token: string };
+    requests.push({
+      method: "POST",
+      url: `${server.baseUrl}/v1/uploads`,
+      headers: { authorization: `UploadLink ${link.token}`, "content-type": "application/json" },
       body: BODY,
     });
   }
@@ -124,12 +153,19 @@ async function run() {
   try {
     progress(NAME, "starting Stowage (SQLite, S3), Stowage (PostgreSQL, S3), Companion and the bare route");
     const companionStart = startCompanion(bucket.name);
-    const [sqlite, postgres, sqliteMetrics] = await Promise.all([
+    // Link limits off: 200 links × 1000 uses, and no per-link or per-address rate limit in the way.
+    const noLinkLimits = { STOWAGE_LINK_RATE_LIMIT: "0", STOWAGE_LINK_ADDRESS_RATE_LIMIT: "0" };
+    const [sqlite, postgres, sqliteMetrics, sqliteLinks, baseline] = await Promise.all([
       startStowage("presign-sqlite", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "off" }),
       startStowage("presign-postgres", { ...stowageS3Env(bucket.name), DATABASE_URL: pg.url, STOWAGE_METRICS: "off" }),
       startStowage("presign-sqlite-metrics", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "on" }),
+      startStowage("presign-sqlite-links", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "off", ...noLinkLimits }),
+      BASELINE_ROOT === undefined
+        ? undefined
+        : startStowage("presign-sqlite-baseline", { ...stowageS3Env(bucket.name), STOWAGE_METRICS: "off" }, { root: BASELINE_ROOT }),
     ]);
-    stops.unshift(() => sqlite.stop(), () => postgres.stop(), () => sqliteMetrics.stop());
+    stops.unshift(() => sqlite.stop(), () => postgres.stop(), () => sqliteMetrics.stop(), () => sqliteLinks.stop());
+    if (baseline !== undefined) stops.unshift(() => baseline.stop());
     const metricsUrl = `${sqliteMetrics.baseUrl}/metrics`;
     expectStatus(await request(metricsUrl), 200, "metrics probe");
 
@@ -146,6 +182,10 @@ async function run() {
       { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [] },
       { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
       { label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [] },
+      { label: VIA_LINK, requests: await linkRequests(sqliteLinks), runs: [], halfRuns: [], bareAtHalf: [] },
+      ...(baseline === undefined
+        ? []
+        : [{ label: BASELINE, requests: await stowageRequests(baseline), runs: [], halfRuns: [], bareAtHalf: [] }]),
     ];
     const companion = await companionStart;
     if ("reason" in companion) {
@@ -188,7 +228,8 @@ async function run() {
     }
     const peak = (t: Target) => median(t.runs.map((r) => r.rps));
     const [bareTarget, ...rest] = targets as [Target, ...Target[]];
-    const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage") && t.label !== METRICS_ON);
+    const extras = [METRICS_ON, VIA_LINK, BASELINE];
+    const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage") && !extras.includes(t.label));
     for (let round = 1; round <= RUNS; round++) {
       for (const target of stowageTargets) {
         const rate = peak(target) / 2;
@@ -211,6 +252,19 @@ async function run() {
       baseline: peak(metricsOff), baselineName: "metrics off", ratio: peak(metricsOn) / peak(metricsOff),
       target: "≥ 95 % (metrics cost ≤ 5 %)", met: judge(peak(metricsOn) / peak(metricsOff) >= 0.95),
     });
+    const viaLink = targets.find((t) => t.label === VIA_LINK) as Target;
+    out.rows.push({
+      benchmark: "presign SQLite, through upload links vs bearer", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(viaLink),
+      baseline: peak(metricsOff), baselineName: "bearer JWT", ratio: peak(viaLink) / peak(metricsOff),
+    });
+    const baselineTarget = targets.find((t) => t.label === BASELINE);
+    if (baselineTarget !== undefined) {
+      out.rows.push({
+        benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(metricsOff),
+        baseline: peak(baselineTarget), baselineName: "baseline tree", ratio: peak(metricsOff) / peak(baselineTarget),
+      });
+      out.notes.push(`baseline tree: ${BASELINE_ROOT ?? ""}, same bucket, same requests, in the same interleaved rounds`);
+    }
     // One scrape, idle, after the load: every series the runs created (a scraper's view of its cost).
     const scrapes: number[] = [];
     let exposition = 0;

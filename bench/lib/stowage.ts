@@ -31,7 +31,8 @@ export interface StowageServer {
 export async function startStowage(
   name: string,
   env: Record<string, string> = {},
-  options: { configFile?: unknown } = {},
+  /** `root`: another checkout to run (its own node_modules), for a before/after in the same run. */
+  options: { configFile?: unknown; root?: string } = {},
 ): Promise<StowageServer> {
   const dataDir = mkdtempSync(join(process.env.BENCH_TMPDIR ?? tmpdir(), "stowage-bench-"));
   if (options.configFile !== undefined) writeFileSync(join(dataDir, "stowage.config.json"), JSON.stringify(options.configFile));
@@ -45,7 +46,7 @@ export async function startStowage(
     args: [
       ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       ...tsxNodeArgs(),
-      join(ROOT, "src/main.ts"),
+      join(options.root ?? ROOT, "src/main.ts"),
       "serve",
     ],
     cwd: dataDir,
