@@ -346,7 +346,7 @@ export class KyselyStore implements MetadataStore {
   }
 
   attachUploads(input: {
-    userId: string;
+    owns: (upload: UploadRecord) => boolean;
     ids: readonly string[];
     parent: { type: string; id: string };
     now: Date;
@@ -360,7 +360,7 @@ export class KyselyStore implements MetadataStore {
           const byId = new Map(rows.map((row) => [row.id, row]));
           const refused = input.ids.flatMap((id) => {
             const row = byId.get(id);
-            if (row === undefined || row.user_id !== input.userId) return [{ id, reason: "not found" }];
+            if (row === undefined || !input.owns(toRecord(row))) return [{ id, reason: "not found" }];
             if (!isServable(row.status)) return [{ id, reason: `${row.status}, not confirmed` }];
             const elsewhere = row.attached_at !== null && (row.parent_type !== input.parent.type || row.parent_id !== input.parent.id);
             return elsewhere ? [{ id, reason: "attached to another record" }] : [];

@@ -93,7 +93,8 @@ export interface MetadataStore {
    * missing, not the user's, not confirmed, or attached to another parent.
    */
   attachUploads(input: {
-    userId: string;
+    /** Whether the caller may reach the upload (`canAccess`); one it may not is refused as not found. */
+    owns: (upload: UploadRecord) => boolean;
     ids: readonly string[];
     parent: { type: string; id: string };
     now: Date;

@@ -267,7 +267,8 @@ export class UploadService {
    */
   async attach(caller: Principal, ids: readonly string[], parent: { type: string; id: string }): Promise<UploadView[]> {
     requireUser(caller);
-    const outcome = await this.#ctx.store.attachUploads({ userId: caller.userId, ids: [...new Set(ids)], parent, now: this.#ctx.now() });
+    const owns = (upload: UploadRecord) => canAccess(caller, upload);
+    const outcome = await this.#ctx.store.attachUploads({ owns, ids: [...new Set(ids)], parent, now: this.#ctx.now() });
     if (outcome.kind === "refused") {
       throw new StowageError("ATTACH_CONFLICT", "Nothing was attached: some uploads cannot be attached to this record.", {
         details: { refused: outcome.refused },
