@@ -91,9 +91,10 @@ export class KyselyLinkStore implements LinkStore {
 
   /**
    * Admits presigns through links, inside `createUpload`'s transaction, after their rows were
-   * inserted: each link's row is locked (in id order), then its uses counted, the new rows among
-   * them. Over `maxUses`, the batch's last rows for that link are refused. Answers a refusal per
-   * input (undefined: admitted). A concurrent presign waits on the lock and then counts these.
+   * inserted: the links' rows are locked (one statement, in id order: no two batches deadlock),
+   * then their uses counted (one statement), the new rows among them. Over `maxUses`, the
+   * batch's last rows for that link are refused. Answers a refusal per input (undefined:
+   * admitted). A concurrent presign waits on the lock and then counts these.
    */
   async admit(
     trx: Transaction<Database>,
@@ -102,20 +103,19 @@ export class KyselyLinkStore implements LinkStore {
   ): Promise<(LinkRefusal | undefined)[]> {
     const refusals: (LinkRefusal | undefined)[] = inputs.map(() => undefined);
     const linkIds = [...new Set(inputs.flatMap((input) => (input.linkId === undefined ? [] : [input.linkId])))].sort();
+    if (linkIds.length === 0) return refusals;
+    let query = trx.selectFrom("upload_links").select(["id", "max_uses", "expires_at", "revoked_at"]).where("id", "in", linkIds).orderBy("id");
+    if (this.#postgres) query = query.forUpdate();
+    const links = new Map((await query.execute()).map((row) => [row.id, row]));
+    const uses = await countUses(trx, linkIds, now);
     for (const linkId of linkIds) {
       const mine = inputs.flatMap((input, i) => (input.linkId === linkId ? [i] : []));
-      let query = trx.selectFrom("upload_links").select(["max_uses", "expires_at", "revoked_at"]).where("id", "=", linkId);
-      if (this.#postgres) query = query.forUpdate();
-      const link = await query.executeTakeFirst();
+      const link = links.get(linkId);
       // A link gone from under its holder (authenticated a moment ago) counts as revoked.
       const refusal = link === undefined || link.revoked_at !== null ? "revoked" : Number(link.expires_at) <= now.getTime() ? "expired" : undefined;
-      if (link === undefined || refusal !== undefined) {
-        for (const i of mine) refusals[i] = refusal;
-        continue;
-      }
-      const uses = (await countUses(trx, [linkId], now)).get(linkId) ?? 0;
-      const over = Math.min(mine.length, uses - Number(link.max_uses));
-      for (const i of over > 0 ? mine.slice(mine.length - over) : []) refusals[i] = "used-up";
+      const over = link === undefined ? 0 : Math.min(mine.length, (uses.get(linkId) ?? 0) - Number(link.max_uses));
+      const refused = refusal !== undefined ? mine : over > 0 ? mine.slice(mine.length - over) : [];
+      for (const i of refused) refusals[i] = refusal ?? "used-up";
     }
     return refusals;
   }
