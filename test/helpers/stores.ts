@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { openStore } from "../../src/store/open.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { tempPostgres } from "./databases.js";
@@ -9,6 +11,8 @@ export interface OpenedStore {
   store: MetadataStore;
   /** Another store on the same database (a second instance). */
   another: () => MetadataStore;
+  /** Runs raw SQL on the same database, for states no store method makes (a subject's own limit). */
+  exec: (sql: string) => Promise<void>;
   drop: () => Promise<void>;
 }
 
@@ -19,12 +23,29 @@ export interface OpenedStore {
 export const STORES: readonly [string, () => Promise<OpenedStore>][] = [
   ["SQLite", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stowage-store-"));
-    const open = () => openStore({ kind: "sqlite", file: join(dir, "stowage.db") });
-    return { store: open(), another: open, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const file = join(dir, "stowage.db");
+    const open = () => openStore({ kind: "sqlite", file });
+    const exec = async (sql: string) => {
+      const db = new Database(file);
+      db.pragma("busy_timeout = 5000");
+      db.exec(sql);
+      db.close();
+    };
+    return { store: open(), another: open, exec, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }],
   ["PostgreSQL", async () => {
     const database = await tempPostgres();
-    const open = () => openStore({ kind: "postgres", url: database.env.DATABASE_URL as string });
-    return { store: open(), another: open, drop: () => database.drop() };
+    const url = database.env.DATABASE_URL as string;
+    const open = () => openStore({ kind: "postgres", url });
+    const exec = async (sql: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    };
+    return { store: open(), another: open, exec, drop: () => database.drop() };
   }],
 ];
