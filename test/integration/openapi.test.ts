@@ -154,6 +154,26 @@ describe("real answers against the OpenAPI document (contract test)", () => {
     assert.equal((await call("POST", `/v1/uploads/${plan.id}/complete`, { as: "alice", body: { parts } })).status, 200);
     assert.equal((await call("POST", `/v1/uploads/${plan.id}/confirm`, { as: "alice" })).status, 200);
 
+    // An upload link: made, used by its holder, listed, shown, revoked, then refused.
+    const made = await call("POST", "/v1/upload-links", { as: "alice", body: { ownerType: "document", expiresInSeconds: 600, maxUses: 1, note: "contract" } });
+    assert.equal(made.status, 201);
+    const holder = { headers: { authorization: `UploadLink ${made.json().token}` } };
+    const pdfBody = { ownerType: "document", filename: "signed.pdf", contentType: "application/pdf", size: PDF.length };
+    const viaLink = (await call("POST", "/v1/uploads", { ...holder, body: pdfBody })).json();
+    await object("PUT", viaLink.url, viaLink.headers, PDF);
+    assert.equal((await call("POST", `/v1/uploads/${viaLink.id}/confirm`, holder)).status, 200);
+    assert.equal((await call("GET", `/v1/uploads/${viaLink.id}`, holder)).status, 200);
+    assert.equal((await call("GET", "/v1/policies", holder)).status, 200);
+    assert.equal((await call("POST", "/v1/uploads", { ...holder, body: pdfBody })).status, 403);
+    assert.equal((await call("DELETE", `/v1/uploads/${viaLink.id}`, holder)).status, 403);
+    assert.equal((await call("GET", "/v1/quota", holder)).status, 401);
+    assert.equal((await call("GET", "/v1/upload-links?limit=5", { as: "alice" })).status, 200);
+    assert.equal((await call("GET", `/v1/upload-links/${made.json().id}`, { as: "alice" })).status, 200);
+    assert.equal((await call("GET", `/v1/upload-links/${made.json().id}`, { as: "bob" })).status, 404);
+    assert.equal((await call("POST", "/v1/upload-links", { as: "alice", body: { ownerType: "document", expiresInSeconds: 600, maxUses: 1, maxBytesPerUpload: 10 ** 12 } })).status, 400);
+    assert.equal((await call("DELETE", `/v1/upload-links/${made.json().id}`, { as: "alice" })).status, 204);
+    assert.equal((await call("POST", "/v1/uploads", { ...holder, body: pdfBody })).status, 410);
+
     // Refusals.
     const refusals: [number, string, string, Parameters<TestServer["api"]>[2]][] = [
       [401, "POST", "/v1/uploads", { body: { ownerType: "avatar" } }],
