@@ -5,9 +5,8 @@ import { SignJWT } from "jose";
 import { PDF } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presignAndPut } from "../helpers/flow.js";
 import { putPresigned } from "../helpers/http.js";
-import { tempPostgres, type TestDatabase } from "../helpers/databases.js";
-import { stowageS3Env, tempBucket } from "../helpers/s3.js";
-import { JWT_SECRET, startStowage, type TestServer } from "../helpers/server.js";
+import { retry503, startTwoInstances, type TwoInstances } from "../helpers/instances.js";
+import { JWT_SECRET, type TestServer } from "../helpers/server.js";
 
 const SIZE = 400;
 const pdf = Buffer.concat([PDF, Buffer.alloc(SIZE - PDF.length, 0x20)]);
@@ -18,50 +17,28 @@ const user = (name: string) => `${name}-${randomBytes(4).toString("hex")}`;
  * server and Redis, with requests for the same user spread over both.
  */
 describe("two instances on PostgreSQL + S3 + Redis", () => {
-  let database: TestDatabase;
-  let bucket: Awaited<ReturnType<typeof tempBucket>>;
   let a: TestServer;
   let b: TestServer;
+  let instances: TwoInstances;
 
   before(async () => {
-    database = await tempPostgres();
-    bucket = await tempBucket("stowage-prod");
-    const env = {
-      ...database.env,
-      ...stowageS3Env(bucket.name),
-      REDIS_URL: process.env.STOWAGE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+    instances = await startTwoInstances("stowage-prod", {
       STOWAGE_DEFAULT_QUOTA_BYTES: String(100 * SIZE),
       STOWAGE_DEFAULT_ORG_QUOTA_BYTES: String(3 * SIZE),
       STOWAGE_PRESIGN_RATE_LIMIT: "1000",
       STOWAGE_MAX_PENDING_UPLOADS: "1000",
-    };
-    a = await startStowage(env);
-    b = await startStowage(env);
+    });
+    ({ a, b } = instances);
   });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await database.drop();
-    await bucket.drop();
-  });
+  after(async () => instances.close());
 
   const used = async (name: string) => (await a.api("GET", "/v1/quota", { as: name })).json().usedBytes as number;
 
   it("200 concurrent presigns over two instances for a quota that fits 100: exactly 100 reserved, all of them confirm, usage exact", async () => {
     const racer = user("racer");
-    // A client retries a 503 (Retry-After) as it would in production: on an overloaded CI machine
-    // a pool or store timeout must not look like a lost race. The quota assertions stay exact.
-    const withRetry = async (call: () => Promise<{ status: number }>) => {
-      let res = await call();
-      for (let attempt = 0; attempt < 5 && res.status === 503; attempt++) {
-        await new Promise((r) => setTimeout(r, 200));
-        res = await call();
-      }
-      return res;
-    };
     const body = { ownerType: "document", filename: "x.pdf", contentType: "application/pdf", size: SIZE };
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => withRetry(() => (i % 2 === 0 ? a : b).api("POST", "/v1/uploads", { as: racer, body }))),
+      Array.from({ length: 200 }, (_, i) => retry503(() => (i % 2 === 0 ? a : b).api("POST", "/v1/uploads", { as: racer, body }))),
     );
     const statuses = results.map((r) => r.status);
     assert.deepEqual(new Set(statuses), new Set([201, 413]), `statuses: ${[...new Set(statuses)]}`);
@@ -72,7 +49,7 @@ describe("two instances on PostgreSQL + S3 + Redis", () => {
     for (let i = 0; i < won.length; i += 20) {
       await Promise.all(won.slice(i, i + 20).map((up) => putPresigned(up, pdf)));
     }
-    const confirms = await Promise.all(won.map((up, i) => withRetry(() => confirm(i % 2 === 0 ? b : a, racer, up.id))));
+    const confirms = await Promise.all(won.map((up, i) => retry503(() => confirm(i % 2 === 0 ? b : a, racer, up.id))));
     assert.deepEqual(new Set(confirms.map((r) => r.status)), new Set([200]), "a reserved upload always fits");
     const settled = (await b.api("GET", "/v1/quota", { as: racer })).json();
     assert.deepEqual([settled.usedBytes, settled.reservedBytes, settled.pendingUploads], [100 * SIZE, 0, 0]);

@@ -4,62 +4,35 @@ import { after, before, describe, it } from "node:test";
 import { PDF } from "../helpers/fixtures.js";
 import type { Presigned } from "../helpers/flow.js";
 import { putPresigned, type RawResponse } from "../helpers/http.js";
-import { tempPostgres, type TestDatabase } from "../helpers/databases.js";
-import { stowageS3Env, tempBucket } from "../helpers/s3.js";
-import { startStowage, type TestServer } from "../helpers/server.js";
+import { retry503, startTwoInstances, type TwoInstances } from "../helpers/instances.js";
+import { asHolder } from "../helpers/links.js";
+import type { TestServer } from "../helpers/server.js";
 
 const SIZE = 400;
 const pdf = Buffer.concat([PDF, Buffer.alloc(SIZE - PDF.length, 0x20)]);
 const pdfFile = { ownerType: "document", filename: "signed.pdf", contentType: "application/pdf", size: SIZE };
 const user = (name: string) => `${name}-${randomBytes(4).toString("hex")}`;
 
-/** A client retries a 503 (Retry-After) as in production: an overloaded CI machine's pool timeout is no lost race. */
-async function withRetry(call: () => Promise<RawResponse>): Promise<RawResponse> {
-  let res = await call();
-  for (let attempt = 0; attempt < 5 && res.status === 503; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    res = await call();
-  }
-  return res;
-}
-
-/** A request with `Authorization: UploadLink <token>`, as a link's holder sends it. */
-function asHolder(server: TestServer, token: string, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  return server.api(method, path, { headers: { authorization: `UploadLink ${token}` }, ...(body === undefined ? {} : { body }) });
-}
-
 /**
  * Upload links in production mode: two instances sharing PostgreSQL, the S3 server (Ceph RGW)
  * and Redis, with a link's requests spread over both.
  */
 describe("upload links on two instances (PostgreSQL + S3 + Redis)", () => {
-  let database: TestDatabase;
-  let bucket: Awaited<ReturnType<typeof tempBucket>>;
   let a: TestServer;
   let b: TestServer;
+  let instances: TwoInstances;
 
   before(async () => {
-    database = await tempPostgres();
-    bucket = await tempBucket("stowage-links");
-    const env = {
-      ...database.env,
-      ...stowageS3Env(bucket.name),
-      REDIS_URL: process.env.STOWAGE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+    instances = await startTwoInstances("stowage-links", {
       STOWAGE_PRESIGN_RATE_LIMIT: "1000",
       STOWAGE_MAX_PENDING_UPLOADS: "1000",
       // The races below send far more than a minute's default through one link and one address.
       STOWAGE_LINK_RATE_LIMIT: "1000",
       STOWAGE_LINK_ADDRESS_RATE_LIMIT: "100000",
-    };
-    a = await startStowage(env);
-    b = await startStowage(env);
+    });
+    ({ a, b } = instances);
   });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await database.drop();
-    await bucket.drop();
-  });
+  after(async () => instances.close());
 
   const createLink = async (creator: string, body: Record<string, unknown> = {}) => {
     const res = await a.api("POST", "/v1/upload-links", { as: creator, body: { ownerType: "document", expiresInSeconds: 3600, maxUses: 5, ...body } });
@@ -99,7 +72,7 @@ describe("upload links on two instances (PostgreSQL + S3 + Redis)", () => {
     const creator = user("racer");
     const link = await createLink(creator, { maxUses: 10 });
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => withRetry(() => asHolder(i % 2 === 0 ? a : b, link.token, "POST", "/v1/uploads", pdfFile))),
+      Array.from({ length: 50 }, (_, i) => retry503(() => asHolder(i % 2 === 0 ? a : b, link.token, "POST", "/v1/uploads", pdfFile))),
     );
     const statuses = results.map((r) => r.status);
     assert.deepEqual(new Set(statuses), new Set([201, 403]), `statuses: ${[...new Set(statuses)]}`);
@@ -113,7 +86,7 @@ describe("upload links on two instances (PostgreSQL + S3 + Redis)", () => {
 
     const won = results.filter((r) => r.status === 201).map((r) => r.json<Presigned>());
     await Promise.all(won.map(async (ticket) => assert.equal((await putPresigned(ticket, pdf)).status, 200)));
-    const confirms = await Promise.all(won.map((ticket, i) => withRetry(() => asHolder(i % 2 === 0 ? b : a, link.token, "POST", `/v1/uploads/${ticket.id}/confirm`))));
+    const confirms = await Promise.all(won.map((ticket, i) => retry503(() => asHolder(i % 2 === 0 ? b : a, link.token, "POST", `/v1/uploads/${ticket.id}/confirm`))));
     assert.deepEqual(confirms.map((r) => r.status), won.map(() => 200), "every use taken confirms");
     assert.deepEqual(await quota(a, creator), [10 * SIZE, 0, 0]);
     const more = await asHolder(b, link.token, "POST", "/v1/uploads", pdfFile);
@@ -131,7 +104,7 @@ describe("upload links on two instances (PostgreSQL + S3 + Redis)", () => {
     const tenAnswered = new Promise<void>((resolve) => (revokeNow = resolve));
     const client = async (server: TestServer) => {
       for (let i = 0; i < 40; i++) {
-        const res = await withRetry(() => asHolder(server, link.token, "POST", "/v1/uploads", pdfFile));
+        const res = await retry503(() => asHolder(server, link.token, "POST", "/v1/uploads", pdfFile));
         results.push(res);
         if (results.length >= 10) revokeNow();
         if (res.status !== 201) return;

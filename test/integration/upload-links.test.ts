@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { PDF, PNG } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presignAndPut } from "../helpers/flow.js";
 import { putPresigned, type RawResponse, rawRequest } from "../helpers/http.js";
+import { asHolder } from "../helpers/links.js";
 import { freePort, JWT_SECRET, startStowage, type TestServer } from "../helpers/server.js";
 
 /** A fresh user name per test: quotas and link lists never meet. */
@@ -41,11 +42,6 @@ async function link(server: TestServer, creator: string, body: Record<string, un
   const res = await createLink(server, creator, { ownerType: "document", expiresInSeconds: 3600, maxUses: 5, ...body });
   assert.equal(res.status, 201, res.body.toString());
   return res.json<CreatedLink>();
-}
-
-/** A request made with `Authorization: UploadLink <token>`, as the holder of a link sends it. */
-function asHolder(server: TestServer, token: string, method: string, path: string, body?: unknown): Promise<RawResponse> {
-  return server.api(method, path, { headers: { authorization: `UploadLink ${token}` }, ...(body === undefined ? {} : { body }) });
 }
 
 /** The holder's presign → PUT, asserting both; the pending upload's ticket. */

@@ -11,7 +11,7 @@ import type { PolicyList } from "../../src/api/index.js";
 import { contentSecurityPolicy } from "../../src/http/upload-page.js";
 import { launchBrowser, openPage, screenshot, type TestPage } from "../helpers/browser.js";
 import { spawnStowage } from "../helpers/cli.js";
-import { PNG } from "../helpers/fixtures.js";
+import { PDF, PNG } from "../helpers/fixtures.js";
 import { confirm, presign, presignAndPut } from "../helpers/flow.js";
 import { rawRequest } from "../helpers/http.js";
 import { buildTestPage, type TestPageBuild } from "../helpers/page.js";
@@ -154,6 +154,75 @@ describe("the upload page in Chromium", () => {
   it("stays out of the OpenAPI document", async () => {
     const paths = Object.keys((await server.api("GET", "/openapi.json")).json<{ paths: object }>().paths);
     assert.deepEqual(paths.filter((p) => p === "/" || p.startsWith("/page")), []);
+  });
+
+  it("link mode: takes the link out of the address at once, uploads a file for the link's creator, and says when the link is revoked or not valid", async () => {
+    const { page } = tab;
+    const creator = user("sender");
+    const created = await server.api("POST", "/v1/upload-links", {
+      as: creator,
+      body: { ownerType: "signed_pdf", expiresInSeconds: 600, maxUses: 2, maxBytesPerUpload: 10_000_000, note: "The signed NDA" },
+    });
+    assert.equal(created.status, 201, created.body.toString());
+    const link = created.json<{ id: string; token: string; url: string }>();
+    assert.equal(link.url, `${server.baseUrl}/#link=${link.token}`);
+
+    // Every API call the page makes, with the scheme of its Authorization header.
+    const calls: string[] = [];
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.origin !== server.baseUrl || !url.pathname.startsWith("/v1/")) return;
+      calls.push(`${request.method()} ${url.pathname.replace(/\/v1\/uploads\/[^/]+/, "/v1/uploads/{id}")} ${request.headers().authorization?.split(" ")[0]}`);
+    });
+    await page.goto(link.url, { waitUntil: "domcontentloaded" });
+    // The page's script has run (a module script runs before DOMContentLoaded): the token has left the address.
+    assert.equal(await page.evaluate(() => window.location.href), `${server.baseUrl}/`);
+    assert.equal(await page.evaluate(() => window.sessionStorage.getItem("stowage.link")), link.token);
+    assert.equal(await page.evaluate(() => window.sessionStorage.getItem("stowage.token")), null);
+
+    await page.getByRole("heading", { name: "Send files" }).waitFor();
+    await page.getByText("This is an upload link: the files you send here go to whoever sent it to you.").waitFor();
+    // What the link takes (its owner type's types, its own narrower size), and nothing of the creator's.
+    assert.equal(await page.locator("#owner-type-hint").textContent(), "Accepts: PDF. Up to 10 MB a file.");
+    assert.equal(await page.getByLabel("Upload as").isHidden(), true, "one owner type: no chooser");
+    for (const absent of [page.getByLabel("Bearer token"), page.getByRole("meter"), page.getByRole("heading", { name: "Your files" }), page.locator("#who *")]) {
+      assert.equal(await absent.count(), 0);
+    }
+
+    await page.getByLabel("Choose files").setInputFiles({ name: "nda-signed.pdf", mimeType: "application/pdf", buffer: PDF });
+    await page.locator(".transfer").getByText("Received: whoever sent you this link has it now.").waitFor();
+    await screenshot(page, "upload-page-link-received");
+    const listed = (await server.api("GET", "/v1/uploads", { as: creator })).json<{ items: { filename: string; status: string; linkId: string | null }[] }>();
+    assert.deepEqual(listed.items.map((u) => [u.filename, u.status, u.linkId]), [["nda-signed.pdf", "confirmed", link.id]]);
+    assert.deepEqual(calls, [
+      "GET /v1/policies UploadLink",
+      "POST /v1/uploads UploadLink",
+      "POST /v1/uploads/{id}/confirm UploadLink",
+    ], "the link's own calls, each with its token: no list, no quota");
+    assert.deepEqual(tab.errors, []);
+
+    // Revoked: the open tab, reloaded, is still in link mode and says so; so does the link's URL opened afresh.
+    assert.equal((await server.api("DELETE", `/v1/upload-links/${link.id}`, { as: creator })).status, 204);
+    const revoked = "This upload link was withdrawn by whoever sent it, so it takes no more files. Ask them for a new one if you still need to send something.";
+    await page.reload();
+    await page.getByRole("heading", { name: "This upload link cannot be used" }).waitFor();
+    assert.equal(await page.getByRole("alert").textContent(), revoked);
+    const fresh = await openPage(browser);
+    try {
+      await fresh.page.goto(link.url);
+      await fresh.page.getByRole("heading", { name: "This upload link cannot be used" }).waitFor();
+      assert.equal(await fresh.page.getByRole("alert").textContent(), revoked);
+      await screenshot(fresh.page, "upload-page-link-revoked");
+      // A token that is no link's: the one message a 401 allows (the server does not say why). In the
+      // same tab on purpose: the revoked link's 410 must not answer it from the browser's cache.
+      // Only the fragment differs from the open page's address: going there does not load the page again, the reload does.
+      await fresh.page.goto(`${server.baseUrl}/#link=not-a-link`);
+      await fresh.page.reload();
+      await fresh.page.getByRole("heading", { name: "This upload link cannot be used" }).waitFor();
+      assert.match((await fresh.page.getByRole("alert").textContent()) ?? "", /^This upload link is not valid\./);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
