@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { SERVE_SECRETS } from "../../src/config/secrets.js";
 import { createLogger } from "../../src/logger.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
+import type { UploadEvent } from "../../src/uploads/events.js";
 import { PDF, PNG } from "../helpers/fixtures.js";
 import { confirm, type Presigned, presignAndPut } from "../helpers/flow.js";
 import { putPresigned, type RawResponse, rawRequest } from "../helpers/http.js";
@@ -151,6 +152,10 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     assert.ok(secret.length >= 22, "at least 128 random bits");
     assert.equal(url, `${server.baseUrl}/#link=${token}`, "the upload page in link mode; the token in the fragment");
 
+    const events: UploadEvent[] = [];
+    const stopListening = server.runtime.onEvent((event) => {
+      events.push(event);
+    });
     const presign = await asHolder(server, token, "POST", "/v1/uploads", pdfFile);
     assert.equal(presign.status, 201, presign.body.toString());
     const ticket = presign.json<Presigned>();
@@ -163,6 +168,11 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     const seen = await asHolder(server, token, "GET", `/v1/uploads/${ticket.id}`);
     assert.equal(seen.status, 200, "the holder sees what it uploaded");
     assert.deepEqual([seen.json().status, seen.json().linkId], ["confirmed", created.id]);
+    // The application hears of it (webhooks, onEvent) with the link it came through.
+    for (let i = 0; i < 100 && !events.some((e) => e.data.id === ticket.id); i++) await new Promise((r) => setTimeout(r, 50));
+    stopListening();
+    const event = events.find((e) => e.data.id === ticket.id);
+    assert.deepEqual([event?.type, event?.data.linkId], ["upload.confirmed", created.id]);
 
     const list = await server.api("GET", "/v1/uploads", { as: creator });
     assert.equal(list.status, 200);
