@@ -121,6 +121,23 @@ export class KyselyLinkStore implements LinkStore {
   }
 }
 
+/**
+ * A late confirm through a link (its URL expired, so its use went back): the link row is locked
+ * first (the order a presign and a revocation take it in), before the upload's row is moved.
+ */
+export async function lockLink(trx: Transaction<Database>, linkId: string, postgres: boolean): Promise<void> {
+  let query = trx.selectFrom("upload_links").select("id").where("id", "=", linkId);
+  if (postgres) query = query.forUpdate();
+  await query.execute();
+}
+
+/** After the move, under that lock: whether the link's uses (the moved upload among them) are still within `maxUses`. */
+export async function withinUses(trx: Transaction<Database>, linkId: string, now: Date): Promise<boolean> {
+  const link = await trx.selectFrom("upload_links").select("max_uses").where("id", "=", linkId).executeTakeFirst();
+  const uses = (await countUses(trx, [linkId], now)).get(linkId) ?? 0;
+  return link !== undefined && uses <= Number(link.max_uses);
+}
+
 /** Uses per link: its uploads confirmed ever, scanning, or awaiting their bytes with a live URL. */
 async function countUses(db: Kysely<Database>, ids: readonly string[], now: Date): Promise<Map<string, number>> {
   const rows = await db

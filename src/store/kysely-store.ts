@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, type Selectable, sql } from "kysely";
+import { type Kysely, Migrator, PostgresAdapter, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
 import { admitReservations } from "./kysely-reservations.js";
@@ -13,7 +13,7 @@ import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from
 import { appendEvents, type NewEvent } from "./kysely-outbox.js";
 import { KyselyDerivativeStore } from "./kysely-derivatives.js";
 import { KyselyEventStore } from "./kysely-events.js";
-import { KyselyLinkStore } from "./kysely-links.js";
+import { KyselyLinkStore, lockLink, withinUses } from "./kysely-links.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { INITIAL_STATUS, isAwaitingUpload, isListed, isServable, statusesWhere } from "../uploads/lifecycle.js";
 
@@ -35,6 +35,7 @@ export class KyselyStore implements MetadataStore {
   readonly events: KyselyEventStore;
   readonly derivatives: KyselyDerivativeStore;
   readonly links: KyselyLinkStore;
+  readonly #postgres: boolean;
 
   readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), {
     max: 100,
@@ -55,6 +56,7 @@ export class KyselyStore implements MetadataStore {
     this.events = new KyselyEventStore(db);
     this.derivatives = new KyselyDerivativeStore(db);
     this.links = new KyselyLinkStore(db);
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   async migrate(): Promise<void> {
@@ -205,6 +207,7 @@ export class KyselyStore implements MetadataStore {
     charges: readonly QuotaCharge[];
     retainUntil?: Date | undefined;
     scanned?: boolean | undefined;
+    lateLink?: string | undefined;
     now: Date;
   }): Promise<ConfirmOutcome> {
     return guardDb(async () => {
@@ -212,6 +215,7 @@ export class KyselyStore implements MetadataStore {
       let outcome: ConfirmOutcome | undefined;
       try {
         await this.#db.transaction().execute(async (trx) => {
+          if (input.lateLink !== undefined) await lockLink(trx, input.lateLink, this.#postgres);
           // The status guard first: of two racing confirms, the second waits on this row and
           // then matches nothing, so it can never charge the quota a second time.
           const updated = await trx
@@ -229,6 +233,10 @@ export class KyselyStore implements MetadataStore {
             .executeTakeFirst();
           if (updated === undefined) {
             outcome = { kind: "not-in-state", upload: undefined };
+            throw rollback;
+          }
+          if (input.lateLink !== undefined && !(await withinUses(trx, input.lateLink, input.now))) {
+            outcome = { kind: "link-used-up" };
             throw rollback;
           }
           // The reserved bytes become usage; they fit by construction. An upload whose URL expired
@@ -283,17 +291,26 @@ export class KyselyStore implements MetadataStore {
     from: readonly UploadStatus[];
     size: number;
     etag: string;
+    lateLink?: string | undefined;
     now: Date;
-  }): Promise<UploadRecord | undefined> {
-    return guardDb(() =>
-      this.#db.transaction().execute(async (trx) => {
-        // The reservation stays: the bytes are not the user's to keep until found clean.
-        const row = await move(trx, input.id, input.from, { status: "scanning", size: input.size, etag: input.etag });
-        if (row === undefined) return undefined;
-        await appendEvents(trx, [{ type: EVENT_OF_STATUS.scanning, upload: row }], input.now);
-        return toRecord(row);
-      }),
-    );
+  }): Promise<UploadRecord | "link-used-up" | undefined> {
+    return guardDb(async () => {
+      const rollback = Symbol("rollback");
+      try {
+        return await this.#db.transaction().execute(async (trx) => {
+          if (input.lateLink !== undefined) await lockLink(trx, input.lateLink, this.#postgres);
+          // The reservation stays: the bytes are not the user's to keep until found clean.
+          const row = await move(trx, input.id, input.from, { status: "scanning", size: input.size, etag: input.etag });
+          if (row === undefined) return undefined;
+          if (input.lateLink !== undefined && !(await withinUses(trx, input.lateLink, input.now))) throw rollback;
+          await appendEvents(trx, [{ type: EVENT_OF_STATUS.scanning, upload: row }], input.now);
+          return toRecord(row);
+        });
+      } catch (error) {
+        if (error === rollback) return "link-used-up" as const;
+        throw error;
+      }
+    });
   }
 
   markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined> {

@@ -63,6 +63,11 @@ export interface MetadataStore {
     retainUntil?: Date | undefined;
     /** It comes from `scanning`, found clean: `upload.scanned` is written before `upload.confirmed`. */
     scanned?: boolean | undefined;
+    /**
+     * The upload link it was made through, when its URL expired (its use went back): the link is
+     * locked first and its uses counted after the move, so a late confirm cannot take a use twice.
+     */
+    lateLink?: string | undefined;
     now: Date;
   }): Promise<ConfirmOutcome>;
   /**
@@ -70,7 +75,15 @@ export interface MetadataStore {
    * the staging object's ETag, and write `scan.requested`. Its reservation stays: the bytes are
    * not the user's to keep until they are found clean.
    */
-  beginScan(input: { id: string; from: readonly UploadStatus[]; size: number; etag: string; now: Date }): Promise<UploadRecord | undefined>;
+  beginScan(input: {
+    id: string;
+    from: readonly UploadStatus[];
+    size: number;
+    etag: string;
+    /** As for `confirmUpload`. */
+    lateLink?: string | undefined;
+    now: Date;
+  }): Promise<UploadRecord | "link-used-up" | undefined>;
   /** In one transaction: move an upload in one of `from` to `infected` with the signature found, release its reservation, write `upload.infected`. */
   markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined>;
   /** In one transaction: move an upload in one of `from` to `rejected` with a reason, and release its reservation. */
@@ -122,4 +135,6 @@ export interface ReservationRefusal {
 export type ConfirmOutcome =
   | { kind: "confirmed"; upload: UploadRecord }
   | { kind: "quota-exceeded"; usage: QuotaUsage }
-  | { kind: "not-in-state"; upload: UploadRecord | undefined };
+  | { kind: "not-in-state"; upload: UploadRecord | undefined }
+  /** A late confirm through an upload link (its URL expired, its use given back) that no longer fits the link's uses. */
+  | { kind: "link-used-up" };

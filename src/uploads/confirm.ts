@@ -83,6 +83,7 @@ export async function promote(
     charges: chargesOf(ctx, upload.userId, upload.orgId),
     retainUntil: policy.retentionDays === undefined ? undefined : new Date(ctx.now().getTime() + policy.retentionDays * DAY_MS),
     scanned: options.scanned,
+    lateLink: options.scanned === true ? undefined : lateLinkOf(ctx, upload),
     now: ctx.now(),
   });
   switch (outcome.kind) {
@@ -98,6 +99,8 @@ export async function promote(
       const error = quotaExceeded(outcome.usage, stat.size);
       return reject(ctx, upload, "QUOTA_EXCEEDED", error.message, error.details, { promoted: !sameObject(source, final) });
     }
+    case "link-used-up":
+      return reject(ctx, upload, "LINK_USED_UP", LATE_USE, undefined, { promoted: !sameObject(source, final) });
     case "not-in-state": {
       // A concurrent confirm (or delete) got there first; answer what it decided. A confirm that
       // won made the same copy and keeps it; under any other outcome the copy is nobody's.
@@ -131,6 +134,18 @@ export async function reject(
   await retireStagingLater(ctx, rejected);
   if (options.promoted === true) await dropCopy(ctx, upload);
   throw new StowageError(code, message, details === undefined ? {} : { details });
+}
+
+/** Refused when a late confirm finds its link's uses taken by others meanwhile. */
+export const LATE_USE =
+  "This upload's URL expired and its use of the upload link went to another upload; the link has no use left for it.";
+
+/**
+ * The upload link of an upload whose URL has expired: its use was given back then (a link counts
+ * only live URLs), so confirming it takes a use again, counted under the link's lock.
+ */
+export function lateLinkOf(ctx: UploadContext, upload: UploadRecord): string | undefined {
+  return upload.linkId !== undefined && upload.expiresAt.getTime() <= ctx.now().getTime() ? upload.linkId : undefined;
 }
 
 async function dropCopy(ctx: UploadContext, upload: UploadRecord): Promise<void> {

@@ -3,7 +3,7 @@ import { isStowageError } from "../errors.js";
 import type { Scanner, ScanVerdict } from "../scanning/scanner.js";
 import type { ObjectStat } from "../storage/driver.js";
 import { scanningAnswer, settledAnswer } from "./answers.js";
-import { promote, reject } from "./confirm.js";
+import { LATE_USE, lateLinkOf, promote, reject } from "./confirm.js";
 import { notFound, type UploadContext } from "./context.js";
 import { isScanning, sourcesOf, statusesWhere } from "./lifecycle.js";
 import type { UploadRecord } from "./record.js";
@@ -18,7 +18,15 @@ const SCANNING = statusesWhere(isScanning);
  * scan cannot be forgotten by a process that dies now.
  */
 export async function beginScan(ctx: UploadContext, upload: UploadRecord, stat: ObjectStat): Promise<ConfirmAnswer> {
-  const scanning = await ctx.store.beginScan({ id: upload.id, from: sourcesOf("scanning"), size: stat.size, etag: stat.etag, now: ctx.now() });
+  const scanning = await ctx.store.beginScan({
+    id: upload.id,
+    from: sourcesOf("scanning"),
+    size: stat.size,
+    etag: stat.etag,
+    lateLink: lateLinkOf(ctx, upload),
+    now: ctx.now(),
+  });
+  if (scanning === "link-used-up") return reject(ctx, upload, "LINK_USED_UP", LATE_USE);
   if (scanning === undefined) {
     const current = await ctx.store.findUpload(upload.id);
     if (current === undefined) throw notFound();

@@ -70,7 +70,10 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
     const created = await store.createUpload({ upload: fresh(userId, 10, expiresInMs), reserve: [charge(userId)], now: now() });
     assert.equal(created.kind, "created");
     let u = (created as { upload: UploadRecord }).upload;
-    const scan = async () => (await store.beginScan({ id: u.id, from: ["pending"], size: 10, etag: "\"e\"", now: now() })) ?? assert.fail();
+    const scan = async () => {
+      const scanning = await store.beginScan({ id: u.id, from: ["pending"], size: 10, etag: "\"e\"", now: now() });
+      return typeof scanning === "object" ? scanning : assert.fail(String(scanning));
+    };
     if (status === "scanning" || status === "infected") u = await scan();
     if (status === "infected") u = (await store.markInfected({ id: u.id, from: ["scanning"], signature: "Test.Sig", now: now() })) ?? assert.fail();
     if (status === "confirmed") {
@@ -89,7 +92,10 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
     const from = sourcesOf(to);
     switch (to) {
       case "scanning":
-        return (await store.beginScan({ id: u.id, from, size: 10, etag: "\"e\"", now: now() }))?.status;
+      {
+        const scanning = await store.beginScan({ id: u.id, from, size: 10, etag: "\"e\"", now: now() });
+        return typeof scanning === "object" ? scanning.status : undefined;
+      }
       case "confirmed": {
         const outcome = await confirm(u, from, u.status === "scanning");
         return outcome.kind === "confirmed" ? outcome.upload.status : undefined;

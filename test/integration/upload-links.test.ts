@@ -439,6 +439,27 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     t.mock.timers.reset();
   });
 
+  it("takes a use again for a late confirm (its URL expired), under the link's lock: never more than maxUses confirmed", async (t) => {
+    const creator = user("late");
+    const once = await link(server, creator, { maxUses: 1 });
+    const first = await holderPresignAndPut(server, once.token, PDF);
+    const lone = await link(server, creator, { maxUses: 1 });
+    const alone = await holderPresignAndPut(server, lone.token, PDF);
+    // Past both URLs (15 minutes): their uses went back.
+    t.mock.timers.enable({ apis: ["Date"], now: Date.now() + 16 * 60_000 });
+    await holderUpload(server, once.token);
+    const late = await asHolder(server, once.token, "POST", `/v1/uploads/${first.id}/confirm`);
+    assert.deepEqual(refusal(late), { status: 403, code: "LINK_USED_UP" }, "the link's one use is taken by the second upload");
+    const refused = (await asHolder(server, once.token, "GET", `/v1/uploads/${first.id}`)).json();
+    assert.deepEqual([refused.status, refused.rejection?.code], ["rejected", "LINK_USED_UP"]);
+    // A late confirm with the use still free goes through.
+    assert.equal((await asHolder(server, lone.token, "POST", `/v1/uploads/${alone.id}/confirm`)).status, 200);
+    t.mock.timers.reset();
+    assert.equal((await viewOf(server, creator, once.id)).uses, 1);
+    const quota = await quotaOf(server, creator);
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [2 * PDF.length, 0, 0]);
+  });
+
   it("charges the creator's organization too", async () => {
     const creator = user("member");
     const org = user("org");
