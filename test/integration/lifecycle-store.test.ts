@@ -157,4 +157,31 @@ for (const [name, open] of STORES) describe(`the upload lifecycle in the store o
     assert.equal((await store.findUpload(u.id))?.status, "pending");
     assert.deepEqual(await eventsOf(u.id), []);
   });
+
+  it("moves a late upload through a link (its URL expired) only while the link's uses allow, scan and confirm alike", async () => {
+    const userId = `late-${newUploadId()}`;
+    const linkId = newUploadId();
+    const hour = new Date(Date.now() + 3600_000);
+    await store.links.create({
+      id: linkId, tokenHash: "0".repeat(64), userId, orgId: undefined, roles: [], ownerType: "document", ownerId: undefined, maxUses: 1,
+      maxBytes: undefined, allowedTypes: undefined, note: undefined, createdAt: now(), expiresAt: hour, revokedAt: undefined,
+    });
+    const through = async (expiresInMs: number) => {
+      const upload = { ...fresh(userId, 10, expiresInMs), linkId };
+      const outcome = await store.createUpload({ upload, reserve: [charge(userId)], now: now() });
+      return outcome.kind === "created" ? outcome.upload : outcome;
+    };
+    const live = await through(60_000);
+    const lapsed = await through(-1000);
+    assert.ok("id" in live && "id" in lapsed, "an upload whose URL expired takes no use: both admitted");
+    assert.deepEqual(await through(60_000), { kind: "link-refused", reason: "used-up" });
+    const late = { id: lapsed.id, from: ["pending"] as UploadStatus[], size: 10, etag: "\"e\"", lateLink: linkId, now: now() };
+    assert.equal(await store.beginScan(late), "link-used-up");
+    assert.deepEqual(await store.confirmUpload({ ...late, charges: [charge(userId)] }), { kind: "link-used-up" });
+    assert.equal((await store.findUpload(lapsed.id))?.status, "pending", "rolled back");
+    assert.deepEqual(await eventsOf(lapsed.id), [], "and wrote no event");
+    // Once the live one gives its use back, the late one may take it.
+    await store.rejectUpload({ id: live.id, from: ["pending"], code: "X", reason: "x", now: now() });
+    assert.equal((await store.confirmUpload({ ...late, charges: [charge(userId)] })).kind, "confirmed");
+  });
 });
