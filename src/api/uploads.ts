@@ -83,7 +83,11 @@ export const ConfirmedAnswer = Type.Object(
     status: Type.Literal("confirmed"),
     size: ByteCount,
     contentType: Type.String({ description: "The sniffed type." }),
-    url: Type.String({ description: "The public/CDN URL (public owner types) or a short-lived signed one." }),
+    url: Type.Optional(
+      Type.String({
+        description: "The public/CDN URL (public owner types) or a short-lived signed one. Absent for an upload link's holder on a private owner type: it may send, not read.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -15,8 +15,9 @@ export function policyFor(policy: Policy, principal: Principal): Policy {
 }
 
 /**
- * A presign through a link: only for the link's owner type, with the link's ownerId when it has
- * one. Answers the ownerId the upload gets.
+ * A presign through a link: only for the link's owner type, with the link's ownerId (or none,
+ * when the link names none): the holder never picks which record its upload belongs to.
+ * Answers the ownerId the upload gets.
  */
 export function ownerIdThroughLink(
   principal: LinkPrincipal,
@@ -25,10 +26,10 @@ export function ownerIdThroughLink(
   if (input.ownerType !== principal.ownerType) {
     throw new StowageError("FORBIDDEN", `This upload link is for owner type '${principal.ownerType}' only.`);
   }
-  if (principal.ownerId !== undefined && input.ownerId !== undefined && input.ownerId !== principal.ownerId) {
-    throw new StowageError("FORBIDDEN", "This upload link is for another ownerId.");
+  if (input.ownerId !== undefined && input.ownerId !== principal.ownerId) {
+    throw new StowageError("FORBIDDEN", principal.ownerId === undefined ? "This upload link sets no ownerId." : "This upload link is for another ownerId.");
   }
-  return principal.ownerId ?? input.ownerId;
+  return principal.ownerId;
 }
 
 /**

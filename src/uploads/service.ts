@@ -113,12 +113,21 @@ export class UploadService {
     return forHolder(caller, this.#confirmFound(caller, found));
   }
 
+  /** A link's holder sends, it does not read: no URL to a private upload's bytes (a public one's is public anyway). */
+  #readable<T extends object>(caller: Principal, ownerType: string, answer: T): T {
+    if (caller.kind === "user" || this.#ctx.policies.get(ownerType)?.visibility === "public") return answer;
+    const sent = { ...answer } as T & { url?: unknown; derivatives?: unknown };
+    delete sent.url;
+    delete sent.derivatives;
+    return sent;
+  }
+
   /** Confirms the upload found, and tells the observer how it ended, found or not. */
   #confirmFound(caller: Principal, found: Promise<UploadRecord>): Promise<ConfirmAnswer> {
     let ownerType: string | undefined;
-    const work = found.then((upload) => {
+    const work = found.then(async (upload) => {
       ownerType = upload.ownerType;
-      return confirm(this.#ctx, upload);
+      return this.#readable(caller, upload.ownerType, await confirm(this.#ctx, upload));
     });
     const observe = this.#ctx.observe;
     return observe === undefined ? work : reportOutcome(work, (outcome) => observe.confirmed(ownerType, outcome));
@@ -150,7 +159,7 @@ export class UploadService {
   async get(caller: Principal, id: string): Promise<UploadView> {
     const [view] = await this.#views([await ownUpload(this.#ctx, caller, id)]);
     if (view === undefined) throw notFound();
-    return view;
+    return this.#readable(caller, view.ownerType, view);
   }
 
   /** Views with their ready derivatives (one query for a whole page), each with its URL. */

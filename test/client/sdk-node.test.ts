@@ -73,7 +73,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the Node SDK on ${na
     assert.equal(result.status, "confirmed");
     assert.equal(result.size, PNG.length);
     assert.equal(result.contentType, "image/png");
-    assert.match(result.url, /^https?:\/\//);
+    assert.match(result.url ?? "", /^https?:\/\//);
     assert.equal(result.resumed, false);
     assert.deepEqual(events.at(-1), { loaded: PNG.length, total: PNG.length });
     assert.ok(events.every((e) => e.total === PNG.length && e.loaded <= e.total));

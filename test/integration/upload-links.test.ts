@@ -333,6 +333,10 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     assert.equal(same.status, 201, same.body.toString());
     const shown = await server.api("GET", `/v1/uploads/${forced.json().id}`, { as: creator });
     assert.equal(shown.json().ownerId, "room-42");
+    // A link that names no ownerId lets its holder name none either.
+    const plain = await link(server, creator);
+    const chosen = await asHolder(server, plain.token, "POST", "/v1/uploads", { ...pdfFile, ownerId: "someone-elses-record" });
+    assert.deepEqual(refusal(chosen), { status: 403, code: "FORBIDDEN" });
     // The link names the ownerId, so its holder is not told to give one (a client would refuse before presigning).
     const policies = (await asHolder(server, room.token, "GET", "/v1/policies")).json().items;
     assert.deepEqual(policies.map((p: { ownerType: string; ownerIdRequired: boolean }) => [p.ownerType, p.ownerIdRequired]), [["chat_upload", false]]);
@@ -615,6 +619,23 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     assert.deepEqual(refusal(del), { status: 409, code: "RETENTION_ACTIVE" });
     assert.deepEqual(refusal(await asHolder(server, signing.token, "DELETE", `/v1/uploads/${record.id}`)), { status: 403, code: "FORBIDDEN" });
     assert.equal((await server.api("GET", `/v1/uploads/${record.id}`, { as: creator })).json().status, "confirmed");
+  });
+
+  it("sends, does not read: a holder's confirm of a private upload carries no URL (again: none); a public one's is public anyway", async () => {
+    const creator = user("reader");
+    const signing = await link(server, creator, { ownerType: "signed_pdf", maxUses: 1 });
+    const ticket = await holderPresignAndPut(server, signing.token, PDF, { ownerType: "signed_pdf" });
+    for (let i = 0; i < 2; i++) {
+      const confirmed = await asHolder(server, signing.token, "POST", `/v1/uploads/${ticket.id}/confirm`);
+      assert.equal(confirmed.status, 200);
+      assert.deepEqual(Object.keys(confirmed.json()).sort(), ["contentType", "id", "size", "status"], confirmed.body.toString());
+    }
+    const own = await server.api("POST", `/v1/uploads/${ticket.id}/confirm`, { as: creator });
+    assert.match(own.json().url, /^http/, "the creator reads it");
+    const avatar = await link(server, creator, { ownerType: "avatar", maxUses: 1 });
+    const face = await holderPresignAndPut(server, avatar.token, PNG, { ownerType: "avatar", contentType: "image/png" });
+    const shown = await asHolder(server, avatar.token, "POST", `/v1/uploads/${face.id}/confirm`);
+    assert.match(shown.json().url, /^http/, "a public owner type's URL is public");
   });
 });
 
