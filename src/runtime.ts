@@ -162,6 +162,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     addressRateLimit:
       config.linkAddressPerMinute > 0 ? { limiter: shared.rateLimiter, limit: config.linkAddressPerMinute, windowSeconds: 60 } : undefined,
     onCommitted: () => committed(),
+    retire: (uploads) => service.retire(uploads),
   });
   const authenticate = authenticator(createVerifier(config.jwt), links);
   const uploadPage = config.uploadPage.enabled && isPageBuilt(config.uploadPage.dir);

@@ -5,6 +5,7 @@ import { templateNeedsOwnerId } from "../policies/key-template.js";
 import { mayUse, type PolicySet } from "../policies/policy.js";
 import type { LinkRecord, LinkStore } from "../store/link-store.js";
 import type { RateLimiter } from "../uploads/rate-limit.js";
+import type { UploadRecord } from "../uploads/record.js";
 import { newUploadId } from "../uploads/upload-id.js";
 import { decodeCursor, encodeCursor, toView } from "../uploads/views.js";
 import { linkExpired, linkInvalid, linkRevoked } from "./errors.js";
@@ -20,6 +21,8 @@ export interface LinkServiceOptions {
   addressRateLimit: { limiter: RateLimiter; limit: number; windowSeconds: number } | undefined;
   /** A state change (and its events) committed: the dispatcher may look now. */
   onCommitted?: (() => void) | undefined;
+  /** Uploads a revocation rejected: their multipart uploads aborted, their staging objects retired (`UploadService.retire`). */
+  retire?: ((uploads: readonly UploadRecord[]) => Promise<void>) | undefined;
   now?: () => Date;
 }
 
@@ -117,6 +120,8 @@ export class LinkService {
     const revoked = await this.#options.store.revoke({ id, userId: caller.userId, now: this.#now() });
     if (revoked === undefined) throw noSuchLink();
     this.#options.onCommitted?.();
+    // No byte lands for them any more: part URLs answer NoSuchUpload, a PUT URL finds its key sealed.
+    await this.#options.retire?.(revoked.rejected);
   }
 
   /**

@@ -56,7 +56,7 @@ export class KyselyLinkStore implements LinkStore {
     });
   }
 
-  revoke(input: { id: string; userId: string; now: Date }): Promise<LinkRecord | undefined> {
+  revoke(input: { id: string; userId: string; now: Date }): Promise<{ link: LinkRecord; rejected: UploadRecord[] } | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         // The link row first (locked by the UPDATE): a presign through it waits on this lock,
@@ -72,7 +72,7 @@ export class KyselyLinkStore implements LinkStore {
           .executeTakeFirst();
         if (revoked === undefined) {
           const row = await trx.selectFrom("upload_links").selectAll().where("id", "=", input.id).where("user_id", "=", input.userId).executeTakeFirst();
-          return row === undefined ? undefined : toLink(row);
+          return row === undefined ? undefined : { link: toLink(row), rejected: [] };
         }
         const rejected = await trx
           .updateTable("uploads")
@@ -84,7 +84,7 @@ export class KyselyLinkStore implements LinkStore {
         await dropReservations(trx, rejected.map((row) => row.id), input.now);
         const uploads = rejected.map((row) => ({ ...toRecord(row), reserved: false }));
         await appendEvents(trx, uploads.map((upload) => ({ type: EVENT_OF_STATUS.rejected, upload })), input.now);
-        return toLink(revoked);
+        return { link: toLink(revoked), rejected: uploads };
       }),
     );
   }

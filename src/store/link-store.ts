@@ -42,7 +42,8 @@ export interface LinkStore {
   /**
    * Revokes the creator's link and, in the same transaction, rejects its uploads still awaiting
    * their bytes (code LINK_REVOKED, reservations released): none can be confirmed afterwards.
-   * Revoking again changes nothing. Undefined: no such link of this user.
+   * Answers the link and the uploads rejected (their staging and multipart uploads are the
+   * caller's to retire). Revoking again changes nothing. Undefined: no such link of this user.
    */
-  revoke(input: { id: string; userId: string; now: Date }): Promise<LinkRecord | undefined>;
+  revoke(input: { id: string; userId: string; now: Date }): Promise<{ link: LinkRecord; rejected: UploadRecord[] } | undefined>;
 }

@@ -20,6 +20,7 @@ import { reportOutcome, type UploadObserver } from "./observer.js";
 import { presign, type PresignInput } from "./presign.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { remove } from "./remove.js";
+import { retireStagingLater } from "./staging.js";
 import { decodeCursor, encodeCursor, toView, type UploadView } from "./views.js";
 import { isServable } from "./lifecycle.js";
 
@@ -263,6 +264,20 @@ export class UploadService {
   /** The scanner's verdict on a `scanning` upload, and what follows from it (`scan.ts`). For the scan subscriber. */
   scan(scanner: Scanner, id: string, signal?: AbortSignal): Promise<ScanOutcome> {
     return scanUpload(this.#ctx, scanner, id, signal);
+  }
+
+  /**
+   * Uploads refused while still awaiting their bytes (a revoked link's): their multipart uploads
+   * aborted and their staging objects retired, so no byte lands for them any more. Best effort:
+   * what fails is logged, and a staging object left is the staging sweep's.
+   */
+  async retire(uploads: readonly UploadRecord[]): Promise<void> {
+    for (const upload of uploads) {
+      if (upload.multipart !== undefined) {
+        await this.#ctx.multipart.abort(upload).catch((error: unknown) => this.#ctx.warn("multipart upload not aborted", upload, error));
+      }
+      await retireStagingLater(this.#ctx, upload);
+    }
   }
 
   /** Makes a confirmed upload's derivatives (`derive.ts`). For the derivatives subscriber. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -390,11 +390,13 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     const doomed = await link(server, creator);
     const kept = await holderUpload(server, doomed.token);
     const pending = await holderPresignAndPut(server, doomed.token, PDF);
+    const unsent = (await asHolder(server, doomed.token, "POST", "/v1/uploads", pdfFile)).json<Presigned>();
     let quota = await quotaOf(server, creator);
-    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [PDF.length, PDF.length, 1]);
+    assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [PDF.length, 2 * PDF.length, 2]);
 
     assert.equal((await server.api("DELETE", `/v1/upload-links/${doomed.id}`, { as: creator })).status, 204);
     assert.equal((await server.api("DELETE", `/v1/upload-links/${doomed.id}`, { as: creator })).status, 204, "revoking again");
+    assert.equal((await putPresigned(unsent, PDF)).status, 412, "a URL handed out before the revocation lands nothing");
 
     assert.deepEqual(refusal(await asHolder(server, doomed.token, "POST", `/v1/uploads/${pending.id}/confirm`)), { status: 410, code: "LINK_REVOKED" });
     const rejected = (await server.api("GET", `/v1/uploads/${pending.id}`, { as: creator })).json();
@@ -404,6 +406,7 @@ describe("upload links on the embedded default (SQLite + local disk)", () => {
     assert.equal((await server.api("GET", `/v1/uploads/${pending.id}`, { as: creator })).json().status, "rejected");
     quota = await quotaOf(server, creator);
     assert.deepEqual([quota.usedBytes, quota.reservedBytes, quota.pendingUploads], [PDF.length, 0, 0], "the confirmed one stays charged, nothing reserved");
+    assert.equal((await server.api("GET", `/v1/uploads/${unsent.id}`, { as: creator })).json().status, "rejected");
     assert.equal((await server.api("GET", `/v1/uploads/${kept.id}`, { as: creator })).json().status, "confirmed", "confirmed uploads stay");
 
     assert.deepEqual(refusal(await asHolder(server, doomed.token, "POST", "/v1/uploads", pdfFile)), { status: 410, code: "LINK_REVOKED" });
@@ -809,6 +812,37 @@ describe("upload link rate limits", () => {
       assert.equal((await viewOf(server, creator, real.id)).uses, 0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("a revoked link's multipart upload", () => {
+  it("is aborted with the revocation: parts handed out before land nothing, and the parts already sent are gone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stowage-links-multipart-"));
+    const configFile = join(dir, "stowage.config.json");
+    writeFileSync(configFile, JSON.stringify({ policies: { document: { multipartThresholdBytes: 5 * 1024 * 1024 } } }));
+    const server = await startStowage({ STOWAGE_CONFIG_FILE: configFile });
+    try {
+      const creator = user("parted");
+      const doomed = await link(server, creator);
+      const size = 6 * 1024 * 1024;
+      const plan = (await asHolder(server, doomed.token, "POST", "/v1/uploads", { ...pdfFile, size })).json();
+      assert.equal(plan.kind, "multipart", JSON.stringify(plan).slice(0, 300));
+      const [first, second] = plan.multipart.parts as { partNumber: number; url: string; headers: Record<string, string> }[];
+      assert.ok(first !== undefined && second !== undefined);
+      const body = Buffer.alloc(size, 0x20);
+      const part = (n: number) => body.subarray((n - 1) * plan.multipart.partSize, n * plan.multipart.partSize);
+      assert.equal((await rawRequest(first.url, { method: "PUT", headers: first.headers, body: part(1) })).status, 200);
+      const held = join(server.dataDir, "storage", "tmp", "multipart");
+      assert.ok(existsSync(held) && readdirSync(held).length === 1, "the first part is held");
+
+      assert.equal((await server.api("DELETE", `/v1/upload-links/${doomed.id}`, { as: creator })).status, 204);
+      const late = await rawRequest(second.url, { method: "PUT", headers: second.headers, body: part(2) });
+      assert.ok(late.status >= 400, `a part after the revocation: ${late.status} ${late.body.toString()}`);
+      assert.deepEqual(readdirSync(held), [], "the parts sent before it are gone too");
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
