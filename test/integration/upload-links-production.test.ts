@@ -130,7 +130,7 @@ describe("upload links on two instances (PostgreSQL + S3 + Redis)", () => {
     assert.deepEqual(await quota(b, creator), [0, 0, 0], "nothing reserved for a revoked link");
     const late = results.find((r) => r.status === 201)?.json<Presigned>();
     assert.ok(late !== undefined);
-    assert.equal((await putPresigned(late, pdf)).status, 200);
+    assert.equal((await putPresigned(late, pdf)).status, 412, "its staging key was sealed with the revocation: nothing lands");
     const confirmLate = await asHolder(a, link.token, "POST", `/v1/uploads/${late.id}/confirm`);
     assert.deepEqual([confirmLate.status, confirmLate.json().error.code], [410, "LINK_REVOKED"]);
   });
