@@ -33,6 +33,7 @@ const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[
   { name: "end-to-end", s3: true, about: "presign → PUT 1 MiB → confirm, 50 concurrent clients" },
   { name: "integrity", s3: false, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
+  { name: "history", s3: false, about: "presign, confirm, list and a sweep on 20 M mostly finished rows vs an empty table, and the purge rate (PostgreSQL)" },
   { name: "derivatives", s3: false, about: "avatar thumbnails from 12 MP JPEGs (renderDerivative) vs bare sharp and a full decode, with peak RSS" },
   { name: "scan", s3: false, clamd: true, about: "virus scan of a 64 MiB body through clamd vs the same INSTREAM to a sink" },
   { name: "events", s3: false, about: "webhook events/s through the outbox Dispatcher on SQLite and PostgreSQL vs the same signed POSTs sent directly" },
@@ -40,7 +41,7 @@ const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[
 
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("--list")) {
-  console.log("npm run bench [-- [--smoke] [NAME…]]   env: BENCH_SECONDS, BENCH_RUNS, BENCH_SMOKE=1, BENCH_BIG_MB, BENCH_PROFILE=1\n");
+  console.log("npm run bench [-- [--smoke] [NAME…]]   env: BENCH_SECONDS, BENCH_RUNS, BENCH_SMOKE=1, BENCH_BIG_MB, BENCH_HISTORY_ROWS, BENCH_PROFILE=1\n");
   for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(18)} ${b.about}`);
   process.exit(0);
 }
@@ -197,7 +198,7 @@ writeFileSync(
       finished: finished.toISOString(),
       smoke,
       settings: Object.fromEntries(
-        ["BENCH_SECONDS", "BENCH_RUNS", "BENCH_BIG_MB", "BENCH_SWEEP_UPLOADS", "BENCH_PROFILE"].map((name) => [name, process.env[name] ?? null]),
+        ["BENCH_SECONDS", "BENCH_RUNS", "BENCH_BIG_MB", "BENCH_SWEEP_UPLOADS", "BENCH_HISTORY_ROWS", "BENCH_PROFILE"].map((name) => [name, process.env[name] ?? null]),
       ),
       pinning: pinningNote(),
       machine: { ...info, loadAverageAtEnd: loadavg() },

@@ -9,14 +9,16 @@ import { hasProblems, sweep, type SweepReport, sweepSettings } from "../sweeper/
 /** `stowage sweep`: one cleanup run now, as `serve` does on its schedule. */
 export function buildSweepCommand(env: Env): Command {
   return new Command("sweep")
-    .description("Clean up now: abandoned and unattached uploads, retention rules, missing objects, orphan objects.")
+    .description("Clean up now: abandoned and unattached uploads, retention rules, missing objects, orphan objects, old history.")
     .option("--dry-run", "list what would be expired or deleted; change nothing")
     .option("--json", "print the report (and in a dry run every item) as JSON")
     .addHelpText(
       "after",
       `
 Cutoffs: STOWAGE_SWEEP_ABANDONED_GRACE_SECONDS (default 3600) after a pending upload's URL
-expired, STOWAGE_SWEEP_ORPHAN_GRACE_SECONDS (default 86400) for objects with no upload.
+expired, STOWAGE_SWEEP_ORPHAN_GRACE_SECONDS (default 86400) for objects with no upload,
+STOWAGE_HISTORY_DAYS (default 30; 0 keeps it forever) for purging finished upload rows,
+settled outbox events and links that are over (jobs history, outbox, links).
 Uploads under compliance retention are never touched. Exits 1 if anything failed.`,
     )
     .action(async (options: { dryRun?: true; json?: true }) => {
@@ -58,7 +60,8 @@ async function runSweep(config: Config, options: { dryRun: boolean; json: boolea
 
 function describe(event: SweepEvent): string {
   const extra = [event.multipartAborted ? "multipart aborted" : "", event.reason ?? "", event.error ?? ""].filter((s) => s !== "");
-  return `${event.action.padEnd(12)} ${event.job.padEnd(10)} ${event.bucket}/${event.key}  ${event.bytes} B${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`;
+  const what = event.eventId !== undefined ? `event ${event.eventId}` : event.linkId !== undefined ? `link ${event.linkId}` : `${event.bucket}/${event.key}`;
+  return `${event.action.padEnd(12)} ${event.job.padEnd(10)} ${what}  ${event.bytes} B${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`;
 }
 
 function table(report: SweepReport): string {

@@ -144,6 +144,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd(), secrets: Secre
       // Never less than 5 minutes: the grace is what keeps an object being written right now safe.
       orphanGraceSeconds: int("STOWAGE_SWEEP_ORPHAN_GRACE_SECONDS", 86400, 300),
       missingPerRun: int("STOWAGE_SWEEP_MISSING_PER_RUN", 10_000, 0),
+      // 0: forever. At most 100 years, so the cutoff stays a date.
+      historyDays: int("STOWAGE_HISTORY_DAYS", 30, 0, 36_500),
     },
     corsOrigins: parseOrigins(env.STOWAGE_CORS_ORIGINS, problems),
     trustProxy: parseTrustProxy(env.STOWAGE_TRUST_PROXY, problems),

@@ -147,6 +147,12 @@ export interface Config {
     orphanGraceSeconds: number;
     /** Confirmed uploads the missing-object check HEADs per run (0: all of them). */
     missingPerRun: number;
+    /**
+     * Days finished history is kept (`STOWAGE_HISTORY_DAYS`): upload rows deleted, expired,
+     * rejected or infected that long ago, outbox events settled that long ago, links over that
+     * long ago are purged by the sweeper. 0 keeps them forever.
+     */
+    historyDays: number;
   };
   /** Browser origins allowed by CORS (API, and local storage uploads). */
   corsOrigins: string[];

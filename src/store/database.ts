@@ -35,6 +35,8 @@ export interface UploadsTable {
   expires_at: number;
   confirmed_at: number | null;
   deleted_at: number | null;
+  /** When it reached a finished state (`isFinished`): the history purge's clock (migration 0009). */
+  finished_at: number | null;
   multipart_id: string | null;
   part_size: number | null;
   part_count: number | null;
@@ -119,6 +121,15 @@ export interface DeliveriesTable {
 }
 
 export type DeliveryState = "pending" | "delivered" | "dead" | "disabled";
+
+/**
+ * Deliveries nothing will try again by itself: delivered, given up (`dead`), or set aside because
+ * their endpoint answered 410 Gone (`disabled`). Dead and disabled ones wait for an operator's
+ * `stowage events retry`, and get the history window to have it; `pending` ones (due, leased or
+ * backing off) are still in flight. The history purge keeps an event, and its upload's row,
+ * while any delivery is not in one of these.
+ */
+export const SETTLED_DELIVERIES: readonly DeliveryState[] = ["delivered", "dead", "disabled"];
 
 export interface DisabledTargetsTable {
   target: string;

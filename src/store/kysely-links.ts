@@ -76,7 +76,12 @@ export class KyselyLinkStore implements LinkStore {
         }
         const rejected = await trx
           .updateTable("uploads")
-          .set({ status: "rejected", reject_code: "LINK_REVOKED", reject_reason: "The upload link was revoked before this upload was confirmed." })
+          .set({
+            status: "rejected",
+            reject_code: "LINK_REVOKED",
+            reject_reason: "The upload link was revoked before this upload was confirmed.",
+            finished_at: at,
+          })
           .where("link_id", "=", input.id)
           .where("status", "in", REVOCABLE)
           .returningAll()

@@ -1,4 +1,4 @@
-import type { Selectable, Transaction, Updateable } from "kysely";
+import { type Expression, type ExpressionBuilder, type Selectable, sql, type SqlBool, type Transaction, type Updateable } from "kysely";
 import { StowageError } from "../errors.js";
 import type { Database, UploadsTable } from "./database.js";
 import type { UploadStatus } from "../uploads/status.js";
@@ -92,3 +92,24 @@ export function isConstraintViolation(error: unknown): boolean {
 export function move(trx: Transaction<Database>, id: string, from: readonly UploadStatus[], set: Updateable<UploadsTable>) {
   return trx.updateTable("uploads").set(set).where("id", "=", id).where("status", "in", from).returningAll().executeTakeFirst();
 }
+
+type Uploads = ExpressionBuilder<Database, "uploads">;
+
+/** Rows under compliance retention never match a sweeper rule or the history purge: the retention wins. */
+export function notRetained(now: Date) {
+  return (eb: Uploads) => eb.or([eb("retain_until", "is", null), eb("retain_until", "<=", now.getTime())]);
+}
+
+export type Term = (eb: Uploads, column: "status" | "owner_type", values: string | readonly string[]) => Expression<SqlBool>;
+
+/**
+ * `column = value` in a form no index can serve. The paged reads walk the primary key in id
+ * order; offered an index on the status (or owner type), SQLite takes it (it has no statistics)
+ * and PostgreSQL may, and then each page reads and sorts every matching row: quadratic over a
+ * sweep. `coalesce` of a NOT NULL column changes no result and hides the column from the
+ * planner's index matching on both databases, so a whole sweep reads the table once.
+ */
+export const unindexed: Term = (eb, column, values) => {
+  const hidden = eb.fn.coalesce(column, sql.lit(""));
+  return typeof values === "string" ? eb(hidden, "=", values) : eb(hidden, "in", values);
+};

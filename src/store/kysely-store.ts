@@ -276,7 +276,7 @@ export class KyselyStore implements MetadataStore {
   }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const row = await move(trx, input.id, input.from, { status: "rejected", reject_code: input.code, reject_reason: input.reason });
+        const row = await move(trx, input.id, input.from, { status: "rejected", reject_code: input.code, reject_reason: input.reason, finished_at: input.now.getTime() });
         if (row === undefined) return undefined;
         await dropReservation(trx, input.id, input.now);
         const rejected = { ...toRecord(row), reserved: false };
@@ -316,7 +316,12 @@ export class KyselyStore implements MetadataStore {
   markInfected(input: { id: string; from: readonly UploadStatus[]; signature: string; now: Date }): Promise<UploadRecord | undefined> {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
-        const row = await move(trx, input.id, input.from, { status: "infected", reject_code: "UPLOAD_INFECTED", reject_reason: `The scanner found ${input.signature}.` });
+        const row = await move(trx, input.id, input.from, {
+          status: "infected",
+          reject_code: "UPLOAD_INFECTED",
+          reject_reason: `The scanner found ${input.signature}.`,
+          finished_at: input.now.getTime(),
+        });
         if (row === undefined) return undefined;
         // Its bytes are given back: the reservation they were held under goes.
         await dropReservation(trx, input.id, input.now);
@@ -338,7 +343,7 @@ export class KyselyStore implements MetadataStore {
         // bytes never come back. The UPDATE locks the row and works on its latest version;
         // `confirmed_at` then tells whether the bytes were charged (only a confirm sets it, and
         // a confirmed upload can move on only to deleted or expired).
-        const row = await move(trx, input.id, input.from, { status: "deleted", deleted_at: input.now.getTime() });
+        const row = await move(trx, input.id, input.from, { status: "deleted", deleted_at: input.now.getTime(), finished_at: input.now.getTime() });
         if (row === undefined) return undefined;
         if (row.confirmed_at !== null && row.size !== null) {
           await refundQuota(trx, quotaSubjects(row.user_id, row.org_id), Number(row.size), input.now);
@@ -445,6 +450,7 @@ function uploadRow(upload: NewUpload): Selectable<UploadsTable> {
     expires_at: upload.expiresAt.getTime(),
     confirmed_at: null,
     deleted_at: null,
+    finished_at: null,
     org_id: upload.orgId ?? null,
     parent_type: null,
     parent_id: null,

@@ -1,25 +1,23 @@
 import {
-  type Expression,
   type ExpressionBuilder,
   type Kysely,
   PostgresAdapter,
   type Selectable,
   type SelectQueryBuilder,
-  sql,
-  type SqlBool,
   type Transaction,
   type Updateable,
 } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { dropReservations, refundQuota } from "./kysely-quotas.js";
-import { guardDb, toRecord } from "./kysely-shared.js";
+import { guardDb, notRetained, type Term, toRecord, unindexed } from "./kysely-shared.js";
 import { appendEvents } from "./kysely-outbox.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { type UploadRecord } from "../uploads/record.js";
 import { isAwaitingUpload, isLive, isScanning, isServable, sourcesOf, statusesWhere } from "../uploads/lifecycle.js";
 import type { UploadStatus } from "../uploads/status.js";
 import { quotaSubjects } from "./quota.js";
-import type { ConfirmedRule, SweeperStore } from "./sweeper-store.js";
+import { KyselyHistory } from "./kysely-history.js";
+import type { ConfirmedRule, PurgeCursor, PurgedEvent, PurgedUpload, SweeperStore } from "./sweeper-store.js";
 
 type Uploads = ExpressionBuilder<Database, "uploads">;
 
@@ -51,11 +49,13 @@ const EXPIRABLE_SERVED = SERVABLE.filter((status) => sourcesOf("expired").includ
 export class KyselySweeperStore implements SweeperStore {
   readonly #db: Kysely<Database>;
   readonly #postgres: boolean;
+  readonly #history: KyselyHistory;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
     // Kysely has no public dialect accessor; the adapter tells PostgreSQL from SQLite.
     this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#history = new KyselyHistory(db, this.#postgres);
   }
 
   claimAbandoned(input: { expiredBefore: Date; limit: number; now: Date }): Promise<UploadRecord[]> {
@@ -67,7 +67,7 @@ export class KyselySweeperStore implements SweeperStore {
           .where("status", "in", EXPIRABLE_ABANDONED)
           .where("expires_at", "<", input.expiredBefore.getTime())
           .limit(input.limit);
-        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_ABANDONED, { status: "expired", deleted_at: input.now.getTime() });
+        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_ABANDONED, { status: "expired", deleted_at: input.now.getTime(), finished_at: input.now.getTime() });
         await dropReservations(trx, rows.map((row) => row.id), input.now);
         const expired = rows.map((row) => ({ ...toRecord(row), reserved: false }));
         await appendEvents(trx, expired.map((upload) => ({ type: EVENT_OF_STATUS.expired, upload })), input.now);
@@ -144,7 +144,7 @@ export class KyselySweeperStore implements SweeperStore {
     return guardDb(() =>
       this.#db.transaction().execute(async (trx) => {
         const batch = trx.selectFrom("uploads").select("id").where(ruleFilter(input.rule, input.now, indexed)).limit(input.limit);
-        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_SERVED, { status: "expired", deleted_at: input.now.getTime() });
+        const rows = await this.#claim(trx, this.#lockable(batch), EXPIRABLE_SERVED, { status: "expired", deleted_at: input.now.getTime(), finished_at: input.now.getTime() });
         await refundRows(trx, rows, input.now);
         await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: row })), input.now);
         return rows.map(toRecord);
@@ -194,6 +194,7 @@ export class KyselySweeperStore implements SweeperStore {
           reject_code: input.code,
           reject_reason: input.reason,
           deleted_at: input.now.getTime(),
+          finished_at: input.now.getTime(),
         });
         await refundRows(trx, rows, input.now);
         await appendEvents(trx, rows.map((row) => ({ type: EVENT_OF_STATUS.expired, upload: row })), input.now);
@@ -236,6 +237,30 @@ export class KyselySweeperStore implements SweeperStore {
     });
   }
 
+  purgeUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]> {
+    return guardDb(() => this.#history.purgeUploads(input));
+  }
+
+  findPurgeableUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]> {
+    return guardDb(() => this.#history.findPurgeableUploads(input));
+  }
+
+  purgeEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {
+    return guardDb(() => this.#history.purgeEvents(input));
+  }
+
+  findPurgeableEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {
+    return guardDb(() => this.#history.findPurgeableEvents(input));
+  }
+
+  purgeLinks(input: { endedBefore: Date; limit: number }): Promise<string[]> {
+    return guardDb(() => this.#history.purgeLinks(input));
+  }
+
+  findPurgeableLinks(input: { endedBefore: Date; after: string | undefined; limit: number }): Promise<string[]> {
+    return guardDb(() => this.#history.findPurgeableLinks(input));
+  }
+
   /** Moves the rows of `batch` that are still in `from` to the values of `set`; returns them. */
   #claim(
     db: Kysely<Database>,
@@ -260,13 +285,6 @@ export class KyselySweeperStore implements SweeperStore {
   }
 }
 
-/** Rows under compliance retention never match a sweeper rule: the retention wins. */
-function notRetained(now: Date) {
-  return (eb: Uploads) => eb.or([eb("retain_until", "is", null), eb("retain_until", "<=", now.getTime())]);
-}
-
-type Term = (eb: Uploads, column: "status" | "owner_type", values: string | readonly string[]) => Expression<SqlBool>;
-
 function ruleFilter(rule: ConfirmedRule, now: Date, term: Term) {
   return (eb: Uploads) =>
     eb.and([
@@ -279,18 +297,6 @@ function ruleFilter(rule: ConfirmedRule, now: Date, term: Term) {
 }
 
 const indexed: Term = (eb, column, values) => (typeof values === "string" ? eb(column, "=", values) : eb(column, "in", values));
-
-/**
- * `column = value` in a form no index can serve. The paged reads walk the primary key in id
- * order; offered an index on the status (or owner type), SQLite takes it (it has no statistics)
- * and PostgreSQL may, and then each page reads and sorts every matching row: quadratic over a
- * sweep. `coalesce` of a NOT NULL column changes no result and hides the column from the
- * planner's index matching on both databases, so a whole sweep reads the table once.
- */
-const unindexed: Term = (eb, column, values) => {
-  const hidden = eb.fn.coalesce(column, sql.lit(""));
-  return typeof values === "string" ? eb(hidden, "=", values) : eb(hidden, "in", values);
-};
 
 /** One keyset page: rows after the id `after`, in id order. */
 function byId<Q extends SelectQueryBuilder<Database, "uploads", Selectable<UploadsTable>>>(

@@ -12,6 +12,29 @@ export interface ConfirmedRule {
   unattachedOnly: boolean;
 }
 
+/** An upload row the history purge removed (or would): enough to report it. */
+export interface PurgedUpload {
+  id: string;
+  bucket: string;
+  key: string;
+  /** When it finished (`finished_at`): the purge's cursor within a run. */
+  finishedAt: Date;
+}
+
+/** An outbox event the history purge removed with its deliveries (or would). */
+export interface PurgedEvent {
+  id: string;
+  uploadId: string;
+  type: string;
+}
+
+/** Where a run of one history job has got to: after this row, in the order the job walks. */
+export interface PurgeCursor {
+  /** For upload rows, the last row's `finished_at`; unused for events and links. */
+  at?: Date | undefined;
+  id: string;
+}
+
 /**
  * The metadata queries of the cleanup sweeper (`src/sweeper/`). Every `claim…`/`expire…`
  * method is the state change itself, guarded like every other (`WHERE status = …`), so two
@@ -70,4 +93,32 @@ export interface SweeperStore {
    * object it is.
    */
   keptKeys(input: { buckets: readonly string[]; keys: readonly string[]; now: Date }): Promise<Set<string>>;
+
+  /**
+   * Deletes up to `limit` finished upload rows (`isFinished`) that finished before
+   * `finishedBefore`, oldest first from `after`, and returns them. A row is kept, however old,
+   * while it is under retention (`retain_until` after `now`), names a staging object, holds a
+   * reservation, has derivative rows, or has an event not yet fanned out or with a delivery
+   * not settled (`SETTLED_DELIVERIES`). One statement; on PostgreSQL its rows are picked
+   * `FOR UPDATE SKIP LOCKED`, so concurrent sweepers delete disjoint rows and each deleted
+   * row is returned by exactly one of them.
+   */
+  purgeUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]>;
+  /** The rows `purgeUploads` would take, after `after`, in the same order. Changes nothing. */
+  findPurgeableUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]>;
+  /**
+   * In one transaction: deletes up to `limit` outbox events written before `before` whose
+   * deliveries are all settled (and which were fanned out), by id from `after`, with their
+   * delivery rows; returns them. Locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, as above.
+   */
+  purgeEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]>;
+  /** The events `purgeEvents` would take, after the id `after`, by id. Changes nothing. */
+  findPurgeableEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]>;
+  /**
+   * Deletes up to `limit` upload links that expired or were revoked before `endedBefore`, and
+   * returns their ids. Their uploads keep their `link_id` (a link that is gone counts as revoked).
+   */
+  purgeLinks(input: { endedBefore: Date; limit: number }): Promise<string[]>;
+  /** The links `purgeLinks` would take, after the id `after`, by id. Changes nothing. */
+  findPurgeableLinks(input: { endedBefore: Date; after: string | undefined; limit: number }): Promise<string[]>;
 }

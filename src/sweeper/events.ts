@@ -2,13 +2,18 @@ import type { PolicySet } from "../policies/policy.js";
 import type { StorageDriver } from "../storage/driver.js";
 import type { SweeperStore } from "../store/sweeper-store.js";
 
-/** The sweeper's jobs, in the order `sweep` runs them. */
-export const SWEEP_JOBS = ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans"] as const;
+/**
+ * The sweeper's jobs, in the order `sweep` runs them. The history purges come last: `history`
+ * (finished upload rows), `outbox` (settled events, with their deliveries), `links` (upload
+ * links long over); they remove rows only, never an object.
+ */
+export const SWEEP_JOBS = ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans", "history", "outbox", "links"] as const;
 export type SweepJob = (typeof SWEEP_JOBS)[number];
 
 /**
  * What happened to one item: an upload row moved to `expired` (its object deleted with it), an
- * orphan or staging object `deleted`, a reservation `released`, their dry-run forms, `kept` (a
+ * orphan or staging object `deleted`, a reservation `released`, a row of history `purged`
+ * (an upload row, an outbox event, a link: the job says which), their dry-run forms, `kept` (a
  * missing object under retention: the row stays for an operator to restore), `failed` (nothing
  * changed), or `skipped` (an entry the job cannot handle, such as an object whose name is no
  * valid key: left alone, `error` says why).
@@ -17,9 +22,11 @@ export type SweepAction =
   | "expired"
   | "deleted"
   | "released"
+  | "purged"
   | "would-expire"
   | "would-delete"
   | "would-release"
+  | "would-purge"
   | "kept"
   | "failed"
   | "skipped";
@@ -28,7 +35,7 @@ export type SweepAction =
 export interface SweepEvent {
   job: SweepJob;
   action: SweepAction;
-  /** The logical bucket (as policies name it) and the object key. */
+  /** The logical bucket (as policies name it) and the object key; both empty for an outbox event or a link. */
   bucket: string;
   key: string;
   /**
@@ -37,6 +44,10 @@ export interface SweepEvent {
    */
   bytes: number;
   uploadId?: string;
+  /** The outbox event purged (job `outbox`). */
+  eventId?: string;
+  /** The upload link purged (job `links`). */
+  linkId?: string;
   /** A pending multipart upload was aborted (or would be). */
   multipartAborted?: boolean;
   /** Why an item was kept or expired without an object. */

@@ -5,6 +5,7 @@ import type { SweeperStore } from "../store/sweeper-store.js";
 import { abandoned } from "./abandoned.js";
 import { type ScanTarget, scanTargets } from "./buckets.js";
 import { SWEEP_JOBS, type SweepAction, type SweepEvent, type SweepJob } from "./events.js";
+import { history, links, outbox } from "./history.js";
 import { missing } from "./missing.js";
 import { messageOf } from "./objects.js";
 import { orphans } from "./orphans.js";
@@ -21,6 +22,10 @@ export interface SweepOptions {
   orphanGraceSeconds: number;
   /** Confirmed uploads the missing-object check HEADs per run; `undefined`: all of them. */
   missingPerRun?: number | undefined;
+  /** Days finished history (upload rows, outbox events, links) is kept; 0: forever. Default 0. */
+  historyDays?: number;
+  /** Rows the history jobs delete per statement. Default 1000. */
+  purgeBatchSize?: number;
   /** Default: the current time. Every cutoff is computed from it. */
   now?: Date;
   /**
@@ -61,7 +66,7 @@ export interface SweepReport {
 /** The config-derived sweep settings, so `serve` and `stowage sweep` cannot disagree. */
 export function sweepSettings(
   config: Config,
-): Pick<SweepOptions, "policies" | "targets" | "abandonedGraceSeconds" | "orphanGraceSeconds" | "missingPerRun"> {
+): Pick<SweepOptions, "policies" | "targets" | "abandonedGraceSeconds" | "orphanGraceSeconds" | "missingPerRun" | "historyDays"> {
   const policies = new Map(config.policies.map((p) => [p.ownerType, p]));
   return {
     policies,
@@ -69,6 +74,7 @@ export function sweepSettings(
     abandonedGraceSeconds: config.sweep.abandonedGraceSeconds,
     orphanGraceSeconds: config.sweep.orphanGraceSeconds,
     missingPerRun: config.sweep.missingPerRun === 0 ? undefined : config.sweep.missingPerRun,
+    historyDays: config.sweep.historyDays,
   };
 }
 
@@ -76,7 +82,8 @@ export function sweepSettings(
  * Runs the cleanup jobs one after another and sums up what they did. Rows are handled before
  * objects: abandoned, unattached and retention expire rows and delete their objects, missing
  * settles rows whose object is gone, and orphans last, so objects left behind by an earlier
- * job's failed delete are picked up in the same run. A job that fails (database down, store
+ * job's failed delete are picked up in the same run. The history purges run after everything
+ * else (rows only: see `history.ts`). A job that fails (database down, store
  * unreachable) is reported and the next one still runs; an abort ends the run.
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
@@ -91,6 +98,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     signal: options.signal,
     dryRun: options.dryRun ?? false,
   };
+  const purge = { ...common, historyDays: options.historyDays ?? 0, purgeBatchSize: options.purgeBatchSize ?? 1000 };
   const generators: Record<SweepJob, () => AsyncGenerator<SweepEvent>> = {
     reservations: () => reservations(common),
     abandoned: () => abandoned({ ...common, graceSeconds: options.abandonedGraceSeconds }),
@@ -99,6 +107,9 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     missing: () => missing({ ...common, perRun: options.missingPerRun }),
     staging: () => staging(common),
     orphans: () => orphans({ ...common, targets: options.targets, graceSeconds: options.orphanGraceSeconds }),
+    history: () => history(purge),
+    outbox: () => outbox(purge),
+    links: () => links(purge),
   };
   const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0 }])) as Record<SweepJob, JobReport>;
   let aborted = false;

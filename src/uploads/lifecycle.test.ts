@@ -5,6 +5,7 @@ import {
   canTransition,
   isAwaitingUpload,
   isFinal,
+  isFinished,
   isListed,
   isLive,
   isRefused,
@@ -53,6 +54,11 @@ describe("upload lifecycle", () => {
 
   it("reaches deleted from every state that is not final", () => {
     assert.deepEqual(sourcesOf("deleted").sort(), ["confirmed", "infected", "pending", "rejected", "scanning"]);
+  });
+
+  it("calls finished exactly deleted, expired, rejected and infected: no live state among them", () => {
+    assert.deepEqual(statusesWhere(isFinished).sort(), ["deleted", "expired", "infected", "rejected"]);
+    for (const status of statusesWhere(isFinished)) assert.equal(isLive(status), false, status);
   });
 
   it("reaches expired from pending and confirmed, never from rejected", () => {

@@ -73,6 +73,15 @@ export function isRefused(status: UploadStatus): boolean {
   return status === "rejected" || status === "infected";
 }
 
+/**
+ * Its story is told: final (deleted, expired), or refused and only waiting for its owner to
+ * delete it. Nothing more happens to its bytes or its quota; the history purge
+ * (`sweeper/history.ts`) removes such rows once they have been finished for the window.
+ */
+export function isFinished(status: UploadStatus): boolean {
+  return isFinal(status) || isRefused(status);
+}
+
 /** Every status for which `check` holds, for a query's `WHERE status IN (…)`. */
 export function statusesWhere(check: (status: UploadStatus) => boolean): UploadStatus[] {
   return UPLOAD_STATUSES.filter(check);

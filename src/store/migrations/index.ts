@@ -7,6 +7,7 @@ import * as stagingReservations from "./0005-staging-reservations.js";
 import * as userKey from "./0006-user-key.js";
 import * as eventsDerivatives from "./0007-events-derivatives.js";
 import * as uploadLinks from "./0008-upload-links.js";
+import * as history from "./0009-history.js";
 
 /** Migrations are compiled in, not read from a folder at run time, so bundles and dist work alike. */
 export const migrationProvider: MigrationProvider = {
@@ -20,6 +21,7 @@ export const migrationProvider: MigrationProvider = {
       "0006-user-key": userKey,
       "0007-events-derivatives": eventsDerivatives,
       "0008-upload-links": uploadLinks,
+      "0009-history": history,
     };
   },
 };
