@@ -127,7 +127,7 @@ describe("stowage lifecycle and the scheduled sweep on local storage", () => {
     });
     assert.equal(line.level, 30);
     try {
-      assert.deepEqual(Object.keys(line.sweep.jobs), ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans"]);
+      assert.deepEqual(Object.keys(line.sweep.jobs), ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans", "history", "outbox", "links"]);
       assert.deepEqual(line.sweep.jobs.orphans, { bytes: 0 });
     } finally {
       child.kill("SIGTERM");
