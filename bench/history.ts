@@ -121,11 +121,15 @@ async function run() {
 
     const fullStore = await open(full.url);
     const t0 = performance.now();
-    const purgeable = await seedHistory(full.url, ROWS, { spanDays: SPAN_DAYS, windowDays: WINDOW_DAYS, now: Date.now(), events: true });
+    // One clock for the seed's count and the purge: rows keep crossing the window's edge as time
+    // passes (a 2 M-row seed over 60 days crosses it every few seconds).
+    const seededAt = new Date();
+    const seed = { spanDays: SPAN_DAYS, windowDays: WINDOW_DAYS, now: seededAt.getTime(), events: true };
+    const purgeable = await seedHistory(full.url, ROWS, seed);
     progress(NAME, `seeded ${ROWS.toLocaleString("en-US")} rows (+ one event and delivery each) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${purgeable} to purge`);
     const fullPaths = await paths(fullStore);
 
-    const purge = await sweep({ ...settings, store: fullStore.sweeper, jobs: ["history", "outbox", "links"] });
+    const purge = await sweep({ ...settings, store: fullStore.sweeper, jobs: ["history", "outbox", "links"], now: seededAt });
     const purged = purge.jobs.history.counts.purged ?? 0;
     const purgedEvents = purge.jobs.outbox.counts.purged ?? 0;
     const purgeSeconds = purge.durationMs / 1000;
