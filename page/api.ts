@@ -32,19 +32,10 @@ export function connect(options: ConnectOptions): Stowage {
     baseUrl: options.baseUrl,
     getToken: () => options.token,
     ...(options.link ? { authorization: (token: string) => `UploadLink ${token}` } : {}),
-    fetch: pastTheCache(options.fetch),
+    // No cache bypass here: the API answers `Cache-Control: no-store` (one token's answer, a
+    // revoked link's 410, must never answer for the next).
+    fetch: options.fetch,
   });
-}
-
-/**
- * The API's answers depend on the `Authorization` header, which the browser's HTTP cache does not
- * key on, and the server sends no `Cache-Control`. A 410 is cacheable by default (RFC 9110
- * §15.5.11), and Chromium keeps one without an expiry: one revoked link's `LINK_REVOKED` on
- * `GET /v1/policies` would answer every later link opened in that browser, valid ones too.
- * The page's calls go past the cache.
- */
-function pastTheCache(fetch: typeof globalThis.fetch): typeof globalThis.fetch {
-  return (input, init) => fetch(input, { ...init, cache: "no-store" });
 }
 
 /** The server refused the token (expired, signed by another secret): the page asks for another. */
