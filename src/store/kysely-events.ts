@@ -1,7 +1,7 @@
-import { type Kysely, PostgresAdapter, type Selectable } from "kysely";
+import { type Kysely, type Selectable } from "kysely";
 import type { Database, DeliveryState, EventsTable } from "./database.js";
 import type { ClaimedDelivery, DeliveryRow, DeliverySettlement, EventStore, OutboxEvent } from "./event-store.js";
-import { guardDb } from "./kysely-shared.js";
+import { guardDb, isPostgres } from "./kysely-shared.js";
 
 /** The outbox's deliveries on Kysely, for SQLite and PostgreSQL alike (see {@link EventStore}). */
 export class KyselyEventStore implements EventStore {
@@ -10,7 +10,7 @@ export class KyselyEventStore implements EventStore {
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
-    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#postgres = isPostgres(db);
   }
 
   fanOut(input: { limit: number; now: Date; targetsOf: (event: OutboxEvent) => readonly string[] }): Promise<number> {

@@ -1,8 +1,8 @@
-import { type Kysely, PostgresAdapter, type Selectable, type Transaction } from "kysely";
+import { type Kysely, type Selectable, type Transaction } from "kysely";
 import type { Database, UploadLinksTable } from "./database.js";
 import { dropReservations } from "./kysely-quotas.js";
 import { appendEvents } from "./kysely-outbox.js";
-import { guardDb, toRecord } from "./kysely-shared.js";
+import { guardDb, isPostgres, toRecord } from "./kysely-shared.js";
 import type { LinkRecord, LinkRefusal, LinkStore } from "./link-store.js";
 import type { UploadRecord } from "../uploads/record.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
@@ -19,7 +19,7 @@ export class KyselyLinkStore implements LinkStore {
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
-    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#postgres = isPostgres(db);
   }
 
   create(link: LinkRecord): Promise<void> {
@@ -95,6 +95,16 @@ export class KyselyLinkStore implements LinkStore {
   }
 
   /**
+   * A late confirm through a link (its URL expired, so its use went back): the link row is locked
+   * first (the order a presign and a revocation take it in), before the upload's row is moved.
+   */
+  async lock(trx: Transaction<Database>, linkId: string): Promise<void> {
+    let query = trx.selectFrom("upload_links").select("id").where("id", "=", linkId);
+    if (this.#postgres) query = query.forUpdate();
+    await query.execute();
+  }
+
+  /**
    * Admits presigns through links, inside `createUpload`'s transaction, after their rows were
    * inserted: the links' rows are locked (one statement, in id order: no two batches deadlock),
    * then their uses counted (one statement), the new rows among them. Over `maxUses`, the
@@ -124,16 +134,6 @@ export class KyselyLinkStore implements LinkStore {
     }
     return refusals;
   }
-}
-
-/**
- * A late confirm through a link (its URL expired, so its use went back): the link row is locked
- * first (the order a presign and a revocation take it in), before the upload's row is moved.
- */
-export async function lockLink(trx: Transaction<Database>, linkId: string, postgres: boolean): Promise<void> {
-  let query = trx.selectFrom("upload_links").select("id").where("id", "=", linkId);
-  if (postgres) query = query.forUpdate();
-  await query.execute();
 }
 
 /** After the move, under that lock: whether the link's uses (the moved upload among them) are still within `maxUses`. */

@@ -1,4 +1,4 @@
-import { type Expression, type ExpressionBuilder, type Selectable, sql, type SqlBool, type Transaction, type Updateable } from "kysely";
+import { type Expression, type ExpressionBuilder, type Kysely, PostgresAdapter, type Selectable, sql, type SqlBool, type Transaction, type Updateable } from "kysely";
 import { StowageError } from "../errors.js";
 import type { Database, UploadsTable } from "./database.js";
 import type { UploadStatus } from "../uploads/status.js";
@@ -113,3 +113,8 @@ export const unindexed: Term = (eb, column, values) => {
   const hidden = eb.fn.coalesce(column, sql.lit(""));
   return typeof values === "string" ? eb(hidden, "=", values) : eb(hidden, "in", values);
 };
+
+/** Whether `db` speaks PostgreSQL (row locks, SKIP LOCKED) rather than SQLite (one writer at a time). */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}

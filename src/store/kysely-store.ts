@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, PostgresAdapter, type Selectable, sql } from "kysely";
+import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
 import { admitReservations } from "./kysely-reservations.js";
@@ -13,7 +13,7 @@ import type { AttachOutcome, ConfirmOutcome, CreateOutcome, MetadataStore } from
 import { appendEvents, type NewEvent } from "./kysely-outbox.js";
 import { KyselyDerivativeStore } from "./kysely-derivatives.js";
 import { KyselyEventStore } from "./kysely-events.js";
-import { KyselyLinkStore, lockLink, withinUses } from "./kysely-links.js";
+import { KyselyLinkStore, withinUses } from "./kysely-links.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { INITIAL_STATUS, isAwaitingUpload, isListed, isServable, statusesWhere } from "../uploads/lifecycle.js";
 
@@ -35,7 +35,6 @@ export class KyselyStore implements MetadataStore {
   readonly events: KyselyEventStore;
   readonly derivatives: KyselyDerivativeStore;
   readonly links: KyselyLinkStore;
-  readonly #postgres: boolean;
 
   readonly #inserts = new TickBatch<NewUpload, UploadRecord>((uploads) => this.#insertUploads(uploads), {
     max: 100,
@@ -56,7 +55,6 @@ export class KyselyStore implements MetadataStore {
     this.events = new KyselyEventStore(db);
     this.derivatives = new KyselyDerivativeStore(db);
     this.links = new KyselyLinkStore(db);
-    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   async migrate(): Promise<void> {
@@ -215,7 +213,7 @@ export class KyselyStore implements MetadataStore {
       let outcome: ConfirmOutcome | undefined;
       try {
         await this.#db.transaction().execute(async (trx) => {
-          if (input.lateLink !== undefined) await lockLink(trx, input.lateLink, this.#postgres);
+          if (input.lateLink !== undefined) await this.links.lock(trx, input.lateLink);
           // The status guard first: of two racing confirms, the second waits on this row and
           // then matches nothing, so it can never charge the quota a second time.
           const updated = await trx
@@ -298,7 +296,7 @@ export class KyselyStore implements MetadataStore {
       const rollback = Symbol("rollback");
       try {
         return await this.#db.transaction().execute(async (trx) => {
-          if (input.lateLink !== undefined) await lockLink(trx, input.lateLink, this.#postgres);
+          if (input.lateLink !== undefined) await this.links.lock(trx, input.lateLink);
           // The reservation stays: the bytes are not the user's to keep until found clean.
           const row = await move(trx, input.id, input.from, { status: "scanning", size: input.size, etag: input.etag });
           if (row === undefined) return undefined;

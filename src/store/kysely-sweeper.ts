@@ -1,7 +1,6 @@
 import {
   type ExpressionBuilder,
   type Kysely,
-  PostgresAdapter,
   type Selectable,
   type SelectQueryBuilder,
   type Transaction,
@@ -9,7 +8,7 @@ import {
 } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { dropReservations, refundQuota } from "./kysely-quotas.js";
-import { guardDb, notRetained, type Term, toRecord, unindexed } from "./kysely-shared.js";
+import { guardDb, isPostgres, notRetained, type Term, toRecord, unindexed } from "./kysely-shared.js";
 import { appendEvents } from "./kysely-outbox.js";
 import { EVENT_OF_STATUS } from "../uploads/events.js";
 import { type UploadRecord } from "../uploads/record.js";
@@ -54,7 +53,7 @@ export class KyselySweeperStore implements SweeperStore {
   constructor(db: Kysely<Database>) {
     this.#db = db;
     // Kysely has no public dialect accessor; the adapter tells PostgreSQL from SQLite.
-    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#postgres = isPostgres(db);
     this.#history = new KyselyHistory(db, this.#postgres);
   }
 
