@@ -7,14 +7,16 @@
  *
  *   npm run bench -- presign-stages
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fastJson from "fast-json-stringify";
+import pino from "pino";
 import { jwtVerify } from "jose";
 import { v7 as uuidv7 } from "uuid";
 import { PresignAnswer } from "../src/api/presign.js";
 import { createVerifier, mintToken } from "../src/auth/jwt.js";
+import { createLogger } from "../src/logger.js";
 import { BUILTIN_POLICIES } from "../src/policies/builtins.js";
 import { S3Driver } from "../src/storage/s3/s3-driver.js";
 import { openStore } from "../src/store/open.js";
@@ -29,6 +31,8 @@ import { Metrics } from "../src/metrics/registry.js";
 import { uploadMetrics } from "../src/metrics/upload-metrics.js";
 
 const NAME = "presign-stages";
+/** Presigns one event-loop turn brings under load (50 connections): what the store's batch sees. */
+const BATCH = 50;
 
 async function perCall(fn: () => Promise<unknown>, ms: number): Promise<number> {
   let count = 0;
@@ -63,7 +67,20 @@ async function run() {
     const metrics = new Metrics({ ownerTypes: BUILTIN_POLICIES.map((p) => p.ownerType), defaultMetrics: false });
     const observer = uploadMetrics(metrics);
     const histogram = metrics.httpDuration.labels("POST", "/v1/uploads", "201");
-    const cases: [string, () => Promise<unknown>][] = [
+    // Request logging at info (the default), written to /dev/null: what the line itself costs,
+    // the per-request child logger included, against Fastify's own two lines a request.
+    const log = createLogger("info", pino.destination({ fd: openSync("/dev/null", "w"), sync: true }));
+    const req = { id: "req-1", method: "POST", url: "/v1/uploads" };
+    const res = { statusCode: 201 };
+    const cases: [string, () => Promise<unknown>, number?][] = [
+      ["request log: one line a request (Stowage)", async () => {
+        log.child({ reqId: req.id }).info({ req, res, responseTime: 1.23 }, "request completed");
+      }],
+      ["request log: Fastify's default, two lines a request", async () => {
+        const child = log.child({ reqId: req.id });
+        child.info({ req }, "incoming request");
+        child.info({ res, responseTime: 1.23 }, "request completed");
+      }],
       ["JWT verify (Stowage: fast-jwt, HS256, cached)", () => verify(token)],
       ["JWT verify (jose jwtVerify, HS256, for comparison)", () => jwtVerify(token, joseKey, { algorithms: ["HS256"] })],
       ["metrics of one presign (counter + histogram)", async () => {
@@ -100,6 +117,22 @@ async function run() {
             filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined, staging: undefined, method: "put",
           });
         }],
+        [`store: ${BATCH} presigns in one turn (one transaction), per presign (${label})`, () => {
+          const now = new Date();
+          return Promise.all(Array.from({ length: BATCH }, () => {
+            const id = uuidv7();
+            const userId = `user${n++ % 200}`;
+            return store.createUpload({
+              now,
+              reserve: [{ subject: `user:${userId}`, defaultLimitBytes: 2 ** 50, maxPending: 1_000_000 }],
+              upload: {
+                id, userId, orgId: undefined, ownerType: "avatar", ownerId: undefined, linkId: undefined, bucket: "public", key: `avatars/${userId}/${id}.png`,
+                filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: now, expiresAt: new Date(now.getTime() + 300_000),
+                multipart: undefined, staging: { bucket: "public", key: `.staging/${id}` }, method: "put",
+              },
+            });
+          }));
+        }, BATCH],
         [`UploadService.presign whole (${label})`, () => service.presign({ kind: "user", userId: `user${n++ % 200}`, roles: [] }, input)],
       );
       if (label === "SQLite") {
@@ -110,7 +143,9 @@ async function run() {
     const perCaseMs = (SECONDS * 1000) / cases.length / RUNS;
     for (const [, fn] of cases) await perCall(fn, 100);
     const results: Record<string, number[]> = {};
-    for (let round = 0; round < RUNS; round++) for (const [name, fn] of cases) (results[name] ??= []).push(await perCall(fn, perCaseMs));
+    for (let round = 0; round < RUNS; round++) {
+      for (const [name, fn, per = 1] of cases) (results[name] ??= []).push((await perCall(fn, perCaseMs)) / per);
+    }
     for (const [name] of cases) {
       const us = median(results[name] ?? []);
       progress(NAME, `${name.padEnd(42)} ${us.toFixed(1).padStart(8)} µs`);

@@ -49,8 +49,12 @@ export class KyselyStore implements MetadataStore {
 
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
-  constructor(db: Kysely<Database>) {
+  readonly #onClose: (() => Promise<void>) | undefined;
+
+  /** `onClose`: what the dialect's own helpers need to stop (SQLite's checkpoint worker). */
+  constructor(db: Kysely<Database>, options: { onClose?: () => Promise<void> } = {}) {
     this.#db = db;
+    this.#onClose = options.onClose;
     this.sweeper = new KyselySweeperStore(db);
     this.events = new KyselyEventStore(db);
     this.derivatives = new KyselyDerivativeStore(db);
@@ -424,6 +428,7 @@ export class KyselyStore implements MetadataStore {
 
   async close(): Promise<void> {
     await Promise.all([this.#inserts.drain(), this.#creates.drain(), this.#usageReads.drain()]);
+    await this.#onClose?.();
     await this.#db.destroy();
   }
 }
