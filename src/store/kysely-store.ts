@@ -44,7 +44,8 @@ export class KyselyStore implements MetadataStore {
   readonly #creates = new TickBatch<{ upload: NewUpload; reserve: readonly QuotaCharge[]; now: Date }, CreateOutcome>(
     (inputs) => this.#createUploads(inputs),
     // A bad row (a duplicate key) fails the batch's transaction as a whole; alone, only its own.
-    { max: 100, retryAlone: isConstraintViolation },
+    // Two transactions out at most: under load the next group gathers what arrives meanwhile.
+    { max: 100, retryAlone: isConstraintViolation, maxInFlight: 2 },
   );
 
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });

@@ -64,4 +64,48 @@ describe("TickBatch", () => {
     assert.deepEqual(await Promise.all(answers), [1, 2]);
     assert.throws(() => new TickBatch(async () => [], { max: 0 }), RangeError);
   });
+
+  it("with maxInFlight, holds later calls while a group is out and sends them as one when it is answered", async () => {
+    const calls: number[][] = [];
+    const releases: (() => void)[] = [];
+    const batch = new TickBatch<number, number>(async (items) => {
+      calls.push([...items]);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return [...items];
+    }, { max: 100, maxInFlight: 1 });
+    const first = batch.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, [[1]], "an idle batch sends at the next turn");
+    // Three more turns' worth of calls while the first group is out: none is sent yet.
+    const later: Promise<number>[] = [];
+    for (const n of [2, 3, 4]) {
+      later.push(batch.add(n));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(calls, [[1]]);
+    releases.shift()?.();
+    assert.equal(await first, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, [[1], [2, 3, 4]], "they go out together once the first is answered");
+    releases.shift()?.();
+    assert.deepEqual(await Promise.all(later), [2, 3, 4]);
+    assert.throws(() => new TickBatch(async () => [], { max: 1, maxInFlight: 0 }), RangeError);
+  });
+
+  it("without maxInFlight, sends each turn's calls at once, whatever is out", async () => {
+    const calls: number[][] = [];
+    const releases: (() => void)[] = [];
+    const batch = new TickBatch<number, number>(async (items) => {
+      calls.push([...items]);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return [...items];
+    }, { max: 100 });
+    const answers = [batch.add(1)];
+    await new Promise((resolve) => setImmediate(resolve));
+    answers.push(batch.add(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, [[1], [2]]);
+    for (const release of releases.splice(0)) release();
+    assert.deepEqual(await Promise.all(answers), [1, 2]);
+  });
 });

@@ -15,25 +15,38 @@ interface Waiting<I, O> {
  * item is tried alone, so one bad row fails only its own caller. That retry is safe only when
  * a group is one statement, all or nothing; an unreachable or locked database is not retried
  * item by item (it would only multiply the wait).
+ *
+ * With `maxInFlight`, at most that many flushes run at once: calls made meanwhile wait and go
+ * out together as soon as one is answered (group commit). Under load the groups grow to what
+ * arrived during a round trip, instead of one small transaction per turn: on PostgreSQL most
+ * turns brought 1–5 presigns, each group paying its five round trips. An idle batch still
+ * flushes at the next `setImmediate`.
  */
 export class TickBatch<I, O> {
   readonly #run: (items: readonly I[]) => Promise<O[]>;
   readonly #max: number;
   readonly #retryAlone: (error: unknown) => boolean;
+  readonly #maxInFlight: number;
   #queue: Waiting<I, O>[] = [];
   readonly #flushes = new Set<Promise<void>>();
 
-  constructor(run: (items: readonly I[]) => Promise<O[]>, options: { max: number; retryAlone?: (error: unknown) => boolean }) {
+  constructor(
+    run: (items: readonly I[]) => Promise<O[]>,
+    options: { max: number; retryAlone?: (error: unknown) => boolean; maxInFlight?: number },
+  ) {
     if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError(`max must be a positive integer, not ${options.max}`);
+    const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+    if (!(maxInFlight >= 1)) throw new RangeError(`maxInFlight must be at least 1, not ${maxInFlight}`);
     this.#run = run;
     this.#max = options.max;
     this.#retryAlone = options.retryAlone ?? (() => false);
+    this.#maxInFlight = maxInFlight;
   }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#startFlush());
+      if (this.#queue.length === 1) setImmediate(() => this.#flushIfFree());
     });
   }
 
@@ -43,10 +56,18 @@ export class TickBatch<I, O> {
     await Promise.all(this.#flushes);
   }
 
+  /** A flush, unless `maxInFlight` are out already: then the first of them to end sends the queue. */
+  #flushIfFree(): void {
+    if (this.#queue.length > 0 && this.#flushes.size < this.#maxInFlight) this.#startFlush();
+  }
+
   #startFlush(): void {
     const flush = this.#flush();
     this.#flushes.add(flush);
-    void flush.finally(() => this.#flushes.delete(flush));
+    void flush.finally(() => {
+      this.#flushes.delete(flush);
+      this.#flushIfFree();
+    });
   }
 
   async #flush(): Promise<void> {
