@@ -14,6 +14,7 @@
  *   npm run bench -- quota-contention
  */
 import { tempPostgres } from "./lib/databases.js";
+import { type Batch, errorCode, type Fired, fire, putAll } from "./lib/burst.js";
 import { type Answer, confirmUpload, expectStatus, pngBytes, type PresignAnswer, request } from "./lib/http.js";
 import { judge, main, output, progress } from "./lib/report.js";
 import { pinningNote, RUNS, SMOKE } from "./lib/settings.js";
@@ -30,41 +31,11 @@ const LIMIT = FITS * OBJECT.length;
 /** The default per-user pending cap (100) would refuse the one user's presigns past 100 with 429. */
 const MAX_PENDING = 100_000;
 
-interface Batch {
-  latencies: number[];
-  statuses: Record<string, number>;
-}
-
-interface Fired extends Batch {
-  answers: Answer[];
-}
-
 interface Quota {
   usedBytes: number;
   reservedBytes: number;
   limitBytes: number;
   pendingUploads: number;
-}
-
-/**
- * Sends every request at once, each timed from its own start, over keep-alive sockets opened
- * beforehand (one per request), so no timing includes a TCP handshake.
- */
-async function fire(server: StowageServer, count: number, send: (i: number) => Promise<Answer>): Promise<Fired> {
-  await Promise.all(Array.from({ length: count }, () => request(`${server.baseUrl}/healthz`)));
-  const statuses: Record<string, number> = {};
-  const answers: Answer[] = new Array<Answer>(count);
-  const latencies = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const start = performance.now();
-      const answer = await send(i);
-      const ms = performance.now() - start;
-      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-      answers[i] = answer;
-      return ms;
-    }),
-  );
-  return { latencies, statuses, answers };
 }
 
 function presignRequest(server: StowageServer, token: string): Promise<Answer> {
@@ -75,29 +46,9 @@ function presignRequest(server: StowageServer, token: string): Promise<Answer> {
   });
 }
 
-/** PUTs the bytes of each accepted upload, eight at a time (not timed). */
-async function putAll(uploads: readonly PresignAnswer[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < uploads.length) {
-      const upload = uploads[next++] as PresignAnswer;
-      expectStatus(await request(upload.url, { method: "PUT", headers: upload.headers, body: OBJECT }), 200, "upload PUT");
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
-
 async function quotaOf(server: StowageServer, user: string): Promise<Quota> {
   const token = await server.token(user);
   return expectStatus(await request(`${server.baseUrl}/v1/quota`, { headers: { authorization: `Bearer ${token}` } }), 200, "quota").json<Quota>();
-}
-
-function errorCode(answer: Answer): string | undefined {
-  try {
-    return answer.json<{ error?: { code?: string } }>().error?.code;
-  } catch {
-    return undefined;
-  }
 }
 
 const strip = ({ latencies, statuses }: Batch): Batch => ({ latencies, statuses });
@@ -136,8 +87,8 @@ async function run() {
       let hotP: Fired | undefined;
       let coldP: Fired | undefined;
       for (const which of hotFirst ? ["hot", "cold"] : ["cold", "hot"]) {
-        if (which === "hot") hotP = await fire(server, CONCURRENT, () => presignRequest(server, hotToken));
-        else coldP = await fire(server, CONCURRENT, (i) => presignRequest(server, coldTokens[i] as string));
+        if (which === "hot") hotP = await fire(server.baseUrl, CONCURRENT, () => presignRequest(server, hotToken));
+        else coldP = await fire(server.baseUrl, CONCURRENT, (i) => presignRequest(server, coldTokens[i] as string));
       }
       if (hotP === undefined || coldP === undefined) throw new Error("unreachable");
 
@@ -167,7 +118,7 @@ async function run() {
 
       // 2. PUT what was accepted (the cold side: one upload each of the first FITS users).
       const coldAccepted = coldP.answers.slice(0, FITS).filter((a) => a.status === 201).map((a) => a.json<PresignAnswer>());
-      await putAll([...accepted, ...coldAccepted]);
+      await putAll([...accepted, ...coldAccepted], OBJECT);
 
       // 3. Confirms, all at once: each a reservation turned into usage.
       let hotC: Fired | undefined;
@@ -175,8 +126,8 @@ async function run() {
       const confirmHot = (i: number) => confirmUpload(server.baseUrl, hotToken, (accepted[i] as PresignAnswer).id);
       const confirmCold = (i: number) => confirmUpload(server.baseUrl, coldTokens[i] as string, (coldAccepted[i] as PresignAnswer).id);
       for (const which of hotFirst ? ["hot", "cold"] : ["cold", "hot"]) {
-        if (which === "hot") hotC = await fire(server, accepted.length, confirmHot);
-        else coldC = await fire(server, coldAccepted.length, confirmCold);
+        if (which === "hot") hotC = await fire(server.baseUrl, accepted.length, confirmHot);
+        else coldC = await fire(server.baseUrl, coldAccepted.length, confirmCold);
       }
       if (hotC === undefined || coldC === undefined) throw new Error("unreachable");
       for (const [who, batch, expected] of [["one user", hotC, accepted.length], [`${FITS} users`, coldC, coldAccepted.length]] as const) {

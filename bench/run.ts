@@ -30,6 +30,7 @@ const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[
   { name: "local-put", s3: false, about: "local-disk PUT of a big file vs dd and @tus/server" },
   { name: "download-url", s3: false, about: "signed download URL with the cache vs signing every time" },
   { name: "quota-contention", s3: false, about: "200 concurrent presigns (150 fit) and their confirms on one user vs 200 users (PostgreSQL)" },
+  { name: "hot-org", s3: false, about: "200 users of one organization confirming at once vs 200 users of 200 organizations (PostgreSQL; store and HTTP)" },
   { name: "end-to-end", s3: true, about: "presign → PUT 1 MiB → confirm, 50 concurrent clients" },
   { name: "integrity", s3: false, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },

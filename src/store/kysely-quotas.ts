@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "./database.js";
+import { isPostgres } from "./kysely-shared.js";
 import { type QuotaCharge, type QuotaUsage, quotaSubjects } from "./quota.js";
 
 /*
@@ -104,26 +105,44 @@ export interface QuotaDelta {
 }
 
 /**
- * Applies counter changes to several subjects, in sorted subject order: every path that locks
- * more than one quota row takes them in that order, so two transactions cannot deadlock.
+ * Applies counter changes to several subjects in two statements whatever their number (a batch
+ * of confirms touches every member's row and their organization's): on PostgreSQL one SELECT …
+ * FOR UPDATE first locks the rows in subject order, as every path that locks more than one
+ * quota row takes them (see admitReservations), so two transactions cannot deadlock; one UPDATE
+ * over many rows would take them in whatever order its plan visits them. SQLite's writer lock
+ * covers the whole transaction. Then one UPDATE adds every subject's deltas, each counter
+ * floored at zero. The changes are relative (`col = col + delta`) under the row locks, so
+ * concurrent transactions compose exactly.
  */
 export async function applyQuotaDeltas(trx: Transaction<Database>, deltas: ReadonlyMap<string, QuotaDelta>, now: Date): Promise<void> {
-  const floor = (column: "used_bytes" | "reserved_bytes" | "pending_count", delta: number) =>
-    sql<number>`case when ${sql.ref(column)} + ${delta} > 0 then ${sql.ref(column)} + ${delta} else 0 end`;
-  for (const subject of [...deltas.keys()].sort()) {
-    const delta = deltas.get(subject);
-    if (delta === undefined || (delta.used === 0 && delta.reserved === 0 && delta.pending === 0)) continue;
+  const changes = [...deltas.entries()]
+    .filter(([, d]) => d.used !== 0 || d.reserved !== 0 || d.pending !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (changes.length === 0) return;
+  if (changes.length > 1 && isPostgres(trx)) {
+    // Bytewise ("C") order is the JS string order the other paths sort by; a locale's would differ.
     await trx
-      .updateTable("quotas")
-      .set({
-        used_bytes: floor("used_bytes", delta.used),
-        reserved_bytes: floor("reserved_bytes", delta.reserved),
-        pending_count: floor("pending_count", delta.pending),
-        updated_at: now.getTime(),
-      })
-      .where("subject", "=", subject)
+      .selectFrom("quotas")
+      .select("subject")
+      .where("subject", "in", changes.map(([subject]) => subject))
+      .orderBy(sql`subject collate "C"`)
+      .forUpdate()
       .execute();
   }
+  const rows = changes.map(([subject, d]) => sql`(${subject}, cast(${d.used} as bigint), cast(${d.reserved} as bigint), cast(${d.pending} as bigint))`);
+  const floor = (column: "used_bytes" | "reserved_bytes" | "pending_count", delta: "used" | "reserved" | "pending") => {
+    const sum = sql`${sql.ref(`quotas.${column}`)} + ${sql.ref(`delta.${delta}`)}`;
+    return sql`case when ${sum} > 0 then ${sum} else 0 end`;
+  };
+  await sql`
+    with delta(subject, used, reserved, pending) as (values ${sql.join(rows)})
+    update quotas
+    set used_bytes = ${floor("used_bytes", "used")},
+        reserved_bytes = ${floor("reserved_bytes", "reserved")},
+        pending_count = ${floor("pending_count", "pending")},
+        updated_at = ${now.getTime()}
+    from delta
+    where quotas.subject = delta.subject`.execute(trx);
 }
 
 /** Adds `delta` to the running total of `subject` in `deltas`. */

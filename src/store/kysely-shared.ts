@@ -85,6 +85,11 @@ export function isConstraintViolation(error: unknown): boolean {
   return code.startsWith("SQLITE_CONSTRAINT") || /^23[0-9A-Z]{3}$/.test(code);
 }
 
+/** PostgreSQL aborted the transaction to break a deadlock (SQLSTATE 40P01): run alone, it would not meet one. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === "40P01";
+}
+
 /**
  * One guarded state change: the upload `id` gets `set` only while its status is one of `from`
  * (the lifecycle's sources); the row as changed, or undefined when it was in no such state.

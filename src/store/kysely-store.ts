@@ -2,7 +2,8 @@ import { type Kysely, Migrator, type Selectable, sql } from "kysely";
 import type { Database, UploadsTable } from "./database.js";
 import { addDelta, applyQuotaDeltas, chargeQuota, dropReservation, type QuotaDelta, refundQuota, usageOf } from "./kysely-quotas.js";
 import { admitReservations } from "./kysely-reservations.js";
-import { guardDb, isConstraintViolation, move, toRecord } from "./kysely-shared.js";
+import { guardDb, isConstraintViolation, isDeadlock, move, toRecord } from "./kysely-shared.js";
+import { confirmReserved, type ConfirmRequest } from "./kysely-confirms.js";
 import { KyselySweeperStore } from "./kysely-sweeper.js";
 import { TickBatch } from "./tick-batch.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -25,8 +26,9 @@ const AWAITING = statusesWhere(isAwaitingUpload);
 /**
  * The metadata store on Kysely: the same queries for SQLite and PostgreSQL. A presign reserves
  * its declared size with one conditional upsert (`used + reserved + size <= limit`) in the
- * transaction that inserts the upload; the transaction that confirms it turns the reservation
- * into usage, and every other way out of `pending` gives it back. Never read-then-write, so
+ * transaction that inserts the upload; the transaction that confirms it (with the other confirms
+ * of its event-loop turn) turns the reservation into usage, and every other way out of `pending`
+ * gives it back. Never read-then-write, so
  * concurrent requests cannot overshoot a limit (see `kysely-quotas.ts`).
  */
 export class KyselyStore implements MetadataStore {
@@ -47,6 +49,16 @@ export class KyselyStore implements MetadataStore {
     // Two transactions out at most: under load the next group gathers what arrives meanwhile.
     { max: 100, retryAlone: isConstraintViolation, maxInFlight: 2 },
   );
+
+  readonly #confirms = new TickBatch<ConfirmInput, ConfirmOutcome | undefined>((inputs) => this.#confirmBatch(inputs), {
+    max: 100,
+    // One UPDATE over many upload rows locks them in no set order: with another transaction over
+    // the same rows (the same uploads confirmed on two instances at once, a sweep releasing them)
+    // it can deadlock. PostgreSQL aborts one; an aborted batch's confirms then go one by one.
+    retryAlone: isDeadlock,
+    // As presigns: two batches out at most, the next gathering what arrives meanwhile.
+    maxInFlight: 2,
+  });
 
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
@@ -202,17 +214,44 @@ export class KyselyStore implements MetadataStore {
     });
   }
 
-  confirmUpload(input: {
-    id: string;
-    from: readonly UploadStatus[];
-    size: number;
-    etag: string;
-    charges: readonly QuotaCharge[];
-    retainUntil?: Date | undefined;
-    scanned?: boolean | undefined;
-    lateLink?: string | undefined;
-    now: Date;
-  }): Promise<ConfirmOutcome> {
+  /**
+   * Confirms of one event-loop turn share one transaction (see #confirmBatch): under load, one
+   * commit and one quota update per batch, not per confirm. A confirm through a link's late use
+   * (it must lock and count the link's uses first), and one the batch could not take (not in
+   * state, its reservation given back), go through #confirmAlone.
+   */
+  async confirmUpload(input: ConfirmInput): Promise<ConfirmOutcome> {
+    if (input.lateLink !== undefined) return this.#confirmAlone(input);
+    return (await this.#confirms.add(input)) ?? this.#confirmAlone(input);
+  }
+
+  /**
+   * One transaction for a batch of confirms: the uploads that still hold their reservation are
+   * confirmed in one UPDATE, their events written, and then, last, every quota row they touch
+   * updated at once. Last, because an organization's row is every member's: locked for one
+   * statement and the commit only. Undefined for each upload it did not confirm.
+   */
+  #confirmBatch(inputs: readonly ConfirmInput[]): Promise<(ConfirmOutcome | undefined)[]> {
+    return guardDb(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const now = inputs.reduce((latest, input) => (input.now > latest ? input.now : latest), new Date(0));
+        const { rows, deltas } = await confirmReserved(trx, inputs);
+        const events: NewEvent[] = [];
+        const outcomes = rows.map((row, i): ConfirmOutcome | undefined => {
+          if (row === undefined) return undefined;
+          const upload = toRecord(row);
+          if (inputs[i]?.scanned === true) events.push({ type: "upload.scanned", upload });
+          events.push({ type: EVENT_OF_STATUS.confirmed, upload });
+          return { kind: "confirmed", upload };
+        });
+        await appendEvents(trx, events, now);
+        await applyQuotaDeltas(trx, deltas, now);
+        return outcomes;
+      }),
+    );
+  }
+
+  #confirmAlone(input: ConfirmInput): Promise<ConfirmOutcome> {
     return guardDb(async () => {
       const rollback = Symbol("rollback");
       let outcome: ConfirmOutcome | undefined;
@@ -428,10 +467,17 @@ export class KyselyStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#inserts.drain(), this.#creates.drain(), this.#usageReads.drain()]);
+    await Promise.all([this.#inserts.drain(), this.#creates.drain(), this.#confirms.drain(), this.#usageReads.drain()]);
     await this.#onClose?.();
     await this.#db.destroy();
   }
+}
+
+/** One confirm as the store takes it (see MetadataStore.confirmUpload). */
+interface ConfirmInput extends ConfirmRequest {
+  charges: readonly QuotaCharge[];
+  scanned?: boolean | undefined;
+  lateLink?: string | undefined;
 }
 
 function uploadRow(upload: NewUpload): Selectable<UploadsTable> {

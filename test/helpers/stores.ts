@@ -13,6 +13,8 @@ export interface OpenedStore {
   another: () => MetadataStore;
   /** Runs raw SQL on the same database, for states no store method makes (a subject's own limit). */
   exec: (sql: string) => Promise<void>;
+  /** PostgreSQL's connection string, for a test that holds a row lock of its own. */
+  url?: string;
   drop: () => Promise<void>;
 }
 
@@ -46,6 +48,6 @@ export const STORES: readonly [string, () => Promise<OpenedStore>][] = [
         await client.end();
       }
     };
-    return { store: open(), another: open, exec, drop: () => database.drop() };
+    return { store: open(), another: open, exec, url, drop: () => database.drop() };
   }],
 ];
