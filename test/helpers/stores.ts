@@ -14,6 +14,8 @@ export interface OpenedStore {
   /** Runs raw SQL on the same database, for states no store method makes (a subject's own limit). */
   exec: (sql: string) => Promise<void>;
   drop: () => Promise<void>;
+  /** The connection URL, on PostgreSQL (for a test that holds a transaction of its own). */
+  url?: string;
 }
 
 /**
@@ -46,6 +48,6 @@ export const STORES: readonly [string, () => Promise<OpenedStore>][] = [
         await client.end();
       }
     };
-    return { store: open(), another: open, exec, drop: () => database.drop() };
+    return { store: open(), another: open, exec, drop: () => database.drop(), url };
   }],
 ];
