@@ -256,7 +256,7 @@ for (const [name, open] of STORES) describe(`the history purge's cursor on ${nam
   });
 
   it("purges a row kept by a guard on a later run once the guard lifts, after the cursor has passed it", async () => {
-    const { store, exec } = opened;
+    const { store, exec, rows } = opened;
     const { finished, settleEvents } = arranger(store);
     const staged = await finished("rejected", WINDOW_DAYS + 12, { keepStaging: true });
     const reserved = await finished("deleted", WINDOW_DAYS + 12);
@@ -275,6 +275,10 @@ for (const [name, open] of STORES) describe(`the history purge's cursor on ${nam
     const first = await purge(store, { purgeBatchSize: 2 });
     assert.ok(first.uploads.has(later.id), "the cursor went past the held rows");
     for (const u of held) assert.equal(first.uploads.has(u.id), false);
+    const holds = await rows("select id, recheck_at from purge_holds where job = 'history'");
+    assert.deepEqual(new Set(holds.map((h) => h.id)), new Set(held.map((u) => u.id)), "the kept rows are held");
+    const retainedHold = holds.find((h) => h.id === retained.id);
+    assert.equal(Number(retainedHold?.recheck_at), CLOCK.getTime() + 2 * DAY, "the retained one is checked again when its retention ends");
     assert.equal((await purge(store)).uploads.size, 0, "a second run purges nothing while the guards hold");
 
     await store.clearStaging({ id: staged.id, key: `staging/${staged.id}` });
@@ -293,6 +297,7 @@ for (const [name, open] of STORES) describe(`the history purge's cursor on ${nam
     const afterRetention = await purge(store, { now: new Date(CLOCK.getTime() + 3 * DAY) });
     assert.ok(afterRetention.uploads.has(retained.id), "the retained row goes once its retention has ended");
     assert.equal(await store.findUpload(retained.id), undefined);
+    assert.deepEqual(await opened.rows("select job, id from purge_holds"), [], "the held list is empty again");
   });
 
   it("reads from the cursor: a caught-up run does not walk back over what it has read", async () => {
@@ -353,6 +358,24 @@ describe("two sweepers and a batch that fails (two stores on one PostgreSQL)", (
       await holder.end();
       await second.close();
     }
+  });
+
+  it("leaves a job whose cursor another sweeper holds, and reports no failure", async () => {
+    const { store } = opened;
+    const u = await arranger(store).finished("deleted", WINDOW_DAYS + 1);
+    const holder = new pg.Client({ connectionString: opened.url ?? assert.fail() });
+    await holder.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from sweep_cursors where job in ('history', 'outbox') for update");
+      const busy = await purge(store);
+      assert.equal(busy.uploads.size, 0, "the other sweeper has the job");
+      assert.equal(busy.report.jobs.history.failure, undefined);
+      await holder.query("commit");
+    } finally {
+      await holder.end();
+    }
+    assert.ok((await purge(store)).uploads.has(u.id), "and the next run does it");
   });
 });
 
