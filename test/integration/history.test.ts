@@ -244,7 +244,8 @@ for (const [name, open] of STORES) describe(`the history purge on ${name}`, () =
  * it passed but had to keep are checked again later. A fresh database each, so no row of another
  * test sits ahead of or behind the cursor.
  */
-for (const [name, open] of STORES) describe(`the history purge's cursor on ${name}`, () => {
+// A timeout: a scan that ignored its cursor would read the same held rows forever.
+for (const [name, open] of STORES) describe(`the history purge's cursor on ${name}`, { timeout: 60_000 }, () => {
   let opened: OpenedStore;
   beforeEach(async () => {
     opened = await open();
@@ -314,7 +315,8 @@ for (const [name, open] of STORES) describe(`the history purge's cursor on ${nam
   });
 });
 
-describe("two sweepers and a batch that fails (two stores on one PostgreSQL)", () => {
+// A timeout: a sweeper that waited for a cursor row held by the test would wait forever.
+describe("two sweepers and a batch that fails (two stores on one PostgreSQL)", { timeout: 60_000 }, () => {
   const postgres = STORES.find(([name]) => name === "PostgreSQL")?.[1] ?? assert.fail();
   let opened: OpenedStore;
   before(async () => {
