@@ -9,6 +9,7 @@ export interface Database {
   uploads: UploadsTable;
   quotas: QuotasTable;
   sweep_cursors: SweepCursorsTable;
+  purge_holds: PurgeHoldsTable;
   events: EventsTable;
   deliveries: DeliveriesTable;
   disabled_targets: DisabledTargetsTable;
@@ -91,7 +92,18 @@ export interface QuotasTable {
 export interface SweepCursorsTable {
   job: string;
   after_id: string;
+  /** The `history` job's cursor is (`finished_at`, id): this is its first half; NULL for the others. */
+  after_at: number | null;
   updated_at: number;
+}
+
+/** Rows a history purge passed but had to keep, to be checked again (migration 0010). */
+export interface PurgeHoldsTable {
+  /** `history` (an upload id) or `outbox` (an event id). */
+  job: string;
+  id: string;
+  /** Not checked again before this (the end of a retention); 0: every run. */
+  recheck_at: number;
 }
 
 /** The outbox: one row per state change, written in the change's own transaction. */

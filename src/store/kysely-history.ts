@@ -1,7 +1,8 @@
-import { type ExpressionBuilder, type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from "kysely";
 import { type Database, SETTLED_DELIVERIES } from "./database.js";
 import { notRetained, unindexed } from "./kysely-shared.js";
-import type { PurgeCursor, PurgedEvent, PurgedUpload } from "./sweeper-store.js";
+import { advance, dueHolds, forgetGone, hold, withJobCursor } from "./kysely-purge-cursor.js";
+import type { PurgeBatch, PurgeCursor, PurgedEvent, PurgedUpload } from "./sweeper-store.js";
 import { isFinished, statusesWhere } from "../uploads/lifecycle.js";
 
 /** What the purge may remove, from the domain model (`uploads/lifecycle.ts`); no literal here. */
@@ -9,9 +10,11 @@ const FINISHED = statusesWhere(isFinished);
 
 /**
  * The history purge's queries (`SweeperStore.purge…`, `findPurgeable…`), for SQLite and
- * PostgreSQL alike; `KyselySweeperStore` delegates to these. Every purge is a DELETE of a batch
- * picked `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer), so of two sweepers
- * each row is deleted, and returned, by exactly one.
+ * PostgreSQL alike; `KyselySweeperStore` delegates to these. The upload and outbox purges go on
+ * from a cursor kept in `sweep_cursors`, one transaction a batch holding the job's cursor row
+ * (`kysely-purge-cursor.ts`), so of two sweepers one works a job at a time and each row is
+ * deleted, and returned, once. The links purge is a DELETE of a batch picked
+ * `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer).
  */
 export class KyselyHistory {
   readonly #db: Kysely<Database>;
@@ -22,15 +25,52 @@ export class KyselyHistory {
     this.#postgres = postgres;
   }
 
-  async purgeUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]> {
-    const batch = this.#lockable(this.#uploads(input).select("id").limit(input.limit));
-    const rows = await this.#db
-      .deleteFrom("uploads")
-      .where("id", "in", batch)
-      .returning(["id", "bucket", "key", "finished_at"])
-      .execute();
-    // RETURNING gives no order; the caller's cursor wants the last one the scan reached.
-    return rows.map(purgedUpload).sort((a, b) => a.finishedAt.getTime() - b.finishedAt.getTime() || (a.id < b.id ? -1 : 1));
+  /** See `SweeperStore.purgeUploads`: the next batch from the `history` cursor. */
+  async purgeUploads(input: { finishedBefore: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>> {
+    const batch = await withJobCursor(this.#db, this.#postgres, "history", async (trx, cursor) => {
+      // The scan: finished rows from the cursor on, on `uploads_finished_idx`. Starting at the
+      // cursor, it never walks again the rows purged before it (their dead index entries stay
+      // until vacuum) nor the ones held, which `purgeHeldUploads` checks on their own.
+      let scan = trx
+        .selectFrom("uploads")
+        .select(["id", "finished_at", "retain_until"])
+        .where("finished_at", "<", input.finishedBefore.getTime())
+        .where((eb) => unindexed(eb, "status", FINISHED));
+      const { at, id } = cursor;
+      if (at !== null) scan = scan.where("finished_at", ">=", at).where((eb) => eb.or([eb("finished_at", ">", at), eb("id", ">", id)]));
+      const rows = await scan.orderBy("finished_at").orderBy("id").limit(input.limit).execute();
+      const last = rows.at(-1);
+      if (last === undefined) return EMPTY;
+      const purged = await deleteUploads(trx, rows.map((row) => row.id), input.now);
+      const gone = new Set(purged.map((row) => row.id));
+      const kept = rows.filter((row) => !gone.has(row.id));
+      await hold(trx, "history", kept.map((row) => ({ id: row.id, recheckAt: recheckAt(row.retain_until, input.now) })));
+      await advance(trx, "history", { at: Number(last.finished_at), id: last.id }, input.now);
+      return { purged, read: rows.length, last: last.id, busy: false };
+    });
+    return batch ?? BUSY;
+  }
+
+  /** See `SweeperStore.purgeHeldUploads`. */
+  async purgeHeldUploads(input: { after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>> {
+    // A look first, without the lock: most runs have nothing held that is due.
+    if ((await dueHolds(this.#db, "history", { ...input, limit: 1 })).length === 0) return EMPTY;
+    const batch = await withJobCursor(this.#db, this.#postgres, "history", async (trx) => {
+      const ids = await dueHolds(trx, "history", input);
+      if (ids.length === 0) return EMPTY;
+      const purged = await deleteUploads(trx, ids, input.now);
+      await forgetGone(trx, "history", "uploads", ids);
+      // Still held: checked again at the end of its retention if that is what holds it, else every run.
+      const retainedUntil = sql<number>`(select retain_until from uploads where uploads.id = purge_holds.id and retain_until > ${input.now.getTime()})`;
+      await trx
+        .updateTable("purge_holds")
+        .set({ recheck_at: sql<number>`coalesce(${retainedUntil}, 0)` })
+        .where("job", "=", "history")
+        .where("id", "in", ids)
+        .execute();
+      return { purged, read: ids.length, last: ids.at(-1), busy: false };
+    });
+    return batch ?? BUSY;
   }
 
   async findPurgeableUploads(input: {
@@ -43,15 +83,64 @@ export class KyselyHistory {
     return rows.map(purgedUpload);
   }
 
-  purgeEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {
-    return this.#db.transaction().execute(async (trx) => {
-      const rows = await this.#lockable(this.#events(trx, input).select(["id", "upload_id", "type"]).limit(input.limit)).execute();
-      if (rows.length === 0) return [];
+  /** See `SweeperStore.purgeEvents`: the next batch from the `outbox` cursor. */
+  async purgeEvents(input: { before: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>> {
+    const batch = await withJobCursor(this.#db, this.#postgres, "outbox", async (trx, cursor) => {
+      // An id range on the primary key from the cursor: UUIDv7 ids are in write order, so this
+      // reads only the events that became old since the last batch.
+      const rows = await trx
+        .selectFrom("events")
+        .select("id")
+        .where("id", ">", cursor.id)
+        .where("id", "<", idBefore(input.before))
+        .orderBy("id")
+        .limit(input.limit)
+        .execute();
+      const last = rows.at(-1)?.id;
+      if (last === undefined) return EMPTY;
       const ids = rows.map((row) => row.id);
-      await trx.deleteFrom("deliveries").where("event_id", "in", ids).execute();
-      await trx.deleteFrom("events").where("id", "in", ids).execute();
-      return rows.map(purgedEvent);
+      const purged = await this.#deleteEvents(trx, ids, input.before);
+      const gone = new Set(purged.map((row) => row.id));
+      await hold(trx, "outbox", ids.filter((id) => !gone.has(id)).map((id) => ({ id, recheckAt: 0 })));
+      await advance(trx, "outbox", { at: null, id: last }, input.now);
+      return { purged, read: ids.length, last, busy: false };
     });
+    return batch ?? BUSY;
+  }
+
+  /** See `SweeperStore.purgeHeldEvents`. */
+  async purgeHeldEvents(input: { before: Date; after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>> {
+    if ((await dueHolds(this.#db, "outbox", { ...input, limit: 1 })).length === 0) return EMPTY;
+    const batch = await withJobCursor(this.#db, this.#postgres, "outbox", async (trx) => {
+      const ids = await dueHolds(trx, "outbox", input);
+      if (ids.length === 0) return EMPTY;
+      const purged = await this.#deleteEvents(trx, ids, input.before);
+      await forgetGone(trx, "outbox", "events", ids);
+      return { purged, read: ids.length, last: ids.at(-1), busy: false };
+    });
+    return batch ?? BUSY;
+  }
+
+  /**
+   * Deletes, of `ids`, the events written before `before` that are fanned out with every delivery
+   * settled, and their delivery rows. Locked `FOR UPDATE` on PostgreSQL (waiting, not skipping: a
+   * delivery written meanwhile must be seen), and checked again under the lock.
+   */
+  async #deleteEvents(trx: Transaction<Database>, ids: readonly string[], before: Date): Promise<PurgedEvent[]> {
+    let query = trx
+      .selectFrom("events")
+      .select(["id", "upload_id", "type"])
+      .where("id", "in", ids)
+      .where("created_at", "<", before.getTime())
+      .where("fanned_out", "=", 1)
+      .where((eb) => eb.not(eb.exists(unsettled(eb))));
+    if (this.#postgres) query = query.forUpdate();
+    const rows = await query.orderBy("id").execute();
+    if (rows.length === 0) return [];
+    const deleting = rows.map((row) => row.id);
+    await trx.deleteFrom("deliveries").where("event_id", "in", deleting).execute();
+    await trx.deleteFrom("events").where("id", "in", deleting).execute();
+    return rows.map(purgedEvent);
   }
 
   async findPurgeableEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {
@@ -72,13 +161,12 @@ export class KyselyHistory {
   }
 
   /**
-   * Finished rows past the window, in `finished_at` order from the cursor, with every guard.
-   * The scan runs on `uploads_finished_idx` (partial: finished rows only), whose range is
-   * `finished_at < finishedBefore`; the status term is hidden from the planners (`unindexed`),
-   * else SQLite, which has no statistics, walks the status index instead. Rows kept by a guard
-   * (staging, derivatives, an event in flight) stay at the front of that range; the cursor
-   * steps past them, so each batch of a run starts where the last one stopped instead of
-   * reading them again.
+   * A dry run's read: finished rows past the window, in `finished_at` order from its own cursor,
+   * with every guard, from the start of the range (behind the stored cursor too: the rows held
+   * there are exactly those a real run checks again). The scan runs on `uploads_finished_idx`
+   * (partial: finished rows only), whose range is `finished_at < finishedBefore`; the status term
+   * is hidden from the planners (`unindexed`), else SQLite, which has no statistics, walks the
+   * status index instead.
    */
   #uploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; now: Date }) {
     const { after } = input;
@@ -86,16 +174,7 @@ export class KyselyHistory {
       .selectFrom("uploads")
       .where("finished_at", "<", input.finishedBefore.getTime())
       .where((eb) => unindexed(eb, "status", FINISHED))
-      .where(notRetained(input.now))
-      // Its staging object is still to be deleted (the staging job clears this column when it is).
-      .where("staging_key", "is", null)
-      // Holds a quota reservation: removing the row would leave its bytes reserved for good.
-      .where("reserved", "=", 0)
-      // Its thumbnails' rows name objects the orphan check keeps: they go first.
-      .where((eb) => eb.not(eb.exists(eb.selectFrom("derivatives").select(sql.lit(1).as("one")).whereRef("derivatives.upload_id", "=", "uploads.id"))))
-      // An event about it not yet fanned out, or with a delivery still in flight: a subscriber
-      // may yet look the upload up (the scanner, the thumbnailer, a webhook's receiver).
-      .where((eb) => eb.not(eb.exists(eb.selectFrom("events").select(sql.lit(1).as("one")).whereRef("events.upload_id", "=", "uploads.id").where(inFlight))));
+      .where(purgeable(input.now));
     if (after?.at !== undefined) {
       const at = after.at.getTime();
       query = query.where("finished_at", ">=", at).where((eb) => eb.or([eb("finished_at", ">", at), eb("id", ">", after.id)]));
@@ -131,6 +210,48 @@ export class KyselyHistory {
   #lockable<Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q): Q {
     return this.#postgres ? query.forUpdate().skipLocked() : query;
   }
+}
+
+/** A batch found nothing; another sweeper holds the job. */
+const EMPTY = { purged: [], read: 0, last: undefined, busy: false } as const satisfies PurgeBatch<never>;
+const BUSY = { purged: [], read: 0, last: undefined, busy: true } as const satisfies PurgeBatch<never>;
+
+/** A finished row that nothing needs any more: every guard of the purge (`SweeperStore.purgeUploads`). */
+function purgeable(now: Date) {
+  return (eb: ExpressionBuilder<Database, "uploads">) =>
+    eb.and([
+      notRetained(now)(eb),
+      // Its staging object is still to be deleted (the staging job clears this column when it is).
+      eb("staging_key", "is", null),
+      // Holds a quota reservation: removing the row would leave its bytes reserved for good.
+      eb("reserved", "=", 0),
+      // Its thumbnails' rows name objects the orphan check keeps: they go first.
+      eb.not(eb.exists(eb.selectFrom("derivatives").select(sql.lit(1).as("one")).whereRef("derivatives.upload_id", "=", "uploads.id"))),
+      // An event about it not yet fanned out, or with a delivery still in flight: a subscriber
+      // may yet look the upload up (the scanner, the thumbnailer, a webhook's receiver).
+      eb.not(eb.exists(eb.selectFrom("events").select(sql.lit(1).as("one")).whereRef("events.upload_id", "=", "uploads.id").where(inFlight))),
+    ]);
+}
+
+/**
+ * Deletes, of `ids`, the finished rows nothing needs (the guards checked again by the DELETE
+ * itself, so a row that changed since it was read is judged as it is now); oldest first.
+ */
+async function deleteUploads(trx: Transaction<Database>, ids: readonly string[], now: Date): Promise<PurgedUpload[]> {
+  const rows = await trx
+    .deleteFrom("uploads")
+    .where("id", "in", ids)
+    .where((eb) => unindexed(eb, "status", FINISHED))
+    .where(purgeable(now))
+    .returning(["id", "bucket", "key", "finished_at"])
+    .execute();
+  // RETURNING gives no order; reports read better oldest first.
+  return rows.map(purgedUpload).sort((a, b) => a.finishedAt.getTime() - b.finishedAt.getTime() || (a.id < b.id ? -1 : 1));
+}
+
+/** When a kept row is due for its next check: the end of its retention, if that is what keeps it; else the next run. */
+function recheckAt(retainUntil: number | null, now: Date): number {
+  return retainUntil !== null && Number(retainUntil) > now.getTime() ? Number(retainUntil) : 0;
 }
 
 /** An event still being told: not fanned out yet, or with a delivery not settled. */

@@ -16,7 +16,7 @@ import { isAwaitingUpload, isLive, isScanning, isServable, sourcesOf, statusesWh
 import type { UploadStatus } from "../uploads/status.js";
 import { quotaSubjects } from "./quota.js";
 import { KyselyHistory } from "./kysely-history.js";
-import type { ConfirmedRule, PurgeCursor, PurgedEvent, PurgedUpload, SweeperStore } from "./sweeper-store.js";
+import type { ConfirmedRule, PurgeBatch, PurgeCursor, PurgedEvent, PurgedUpload, SweeperStore } from "./sweeper-store.js";
 
 type Uploads = ExpressionBuilder<Database, "uploads">;
 
@@ -236,16 +236,24 @@ export class KyselySweeperStore implements SweeperStore {
     });
   }
 
-  purgeUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]> {
+  purgeUploads(input: { finishedBefore: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>> {
     return guardDb(() => this.#history.purgeUploads(input));
+  }
+
+  purgeHeldUploads(input: { after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>> {
+    return guardDb(() => this.#history.purgeHeldUploads(input));
   }
 
   findPurgeableUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]> {
     return guardDb(() => this.#history.findPurgeableUploads(input));
   }
 
-  purgeEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {
+  purgeEvents(input: { before: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>> {
     return guardDb(() => this.#history.purgeEvents(input));
+  }
+
+  purgeHeldEvents(input: { before: Date; after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>> {
+    return guardDb(() => this.#history.purgeHeldEvents(input));
   }
 
   findPurgeableEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]> {

@@ -17,7 +17,7 @@ export interface PurgedUpload {
   id: string;
   bucket: string;
   key: string;
-  /** When it finished (`finished_at`): the purge's cursor within a run. */
+  /** When it finished (`finished_at`): a dry run's cursor. */
   finishedAt: Date;
 }
 
@@ -28,11 +28,23 @@ export interface PurgedEvent {
   type: string;
 }
 
-/** Where a run of one history job has got to: after this row, in the order the job walks. */
+/** Where a dry run of one history job has got to: after this row, in the order the job walks. */
 export interface PurgeCursor {
   /** For upload rows, the last row's `finished_at`; unused for events and links. */
   at?: Date | undefined;
   id: string;
+}
+
+/** What one batch of a history purge did. */
+export interface PurgeBatch<T> {
+  /** The rows it deleted. */
+  purged: T[];
+  /** How many rows it read (deleted, or kept and held); fewer than its limit: nothing further to read. */
+  read: number;
+  /** The id of the last row it read, for paging the held ones. */
+  last: string | undefined;
+  /** Another sweeper is running this job (its cursor row is locked): this one leaves it. */
+  busy: boolean;
 }
 
 /**
@@ -95,23 +107,34 @@ export interface SweeperStore {
   keptKeys(input: { buckets: readonly string[]; keys: readonly string[]; now: Date }): Promise<Set<string>>;
 
   /**
-   * Deletes up to `limit` finished upload rows (`isFinished`) that finished before
-   * `finishedBefore`, oldest first from `after`, and returns them. A row is kept, however old,
-   * while it is under retention (`retain_until` after `now`), names a staging object, holds a
-   * reservation, has derivative rows, or has an event not yet fanned out or with a delivery
-   * not settled (`SETTLED_DELIVERIES`). One statement; on PostgreSQL its rows are picked
-   * `FOR UPDATE SKIP LOCKED`, so concurrent sweepers delete disjoint rows and each deleted
-   * row is returned by exactly one of them.
+   * One batch of the history purge, from where the last batch of any run stopped (the `history`
+   * cursor, kept in the database): reads up to `limit` finished upload rows (`isFinished`) that
+   * finished before `finishedBefore`, in (`finished_at`, id) order, deletes those nothing needs
+   * and records the others as held (`purgeHeldUploads` looks at them again). A row is kept,
+   * however old, while it is under retention (`retain_until` after `now`), names a staging
+   * object, holds a reservation, has derivative rows, or has an event not yet fanned out or with
+   * a delivery not settled (`SETTLED_DELIVERIES`). One transaction that locks the job's cursor
+   * row (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer) and moves it past what
+   * it read: of two sweepers one works the job and the other gets `busy`, and a batch that rolls
+   * back leaves the cursor where it was, so no row is passed unread.
    */
-  purgeUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]>;
-  /** The rows `purgeUploads` would take, after `after`, in the same order. Changes nothing. */
+  purgeUploads(input: { finishedBefore: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>>;
+  /**
+   * One batch of the rows held by earlier batches that are due for a check (every run, or at the
+   * end of their retention), by id after `after`: deletes those whose guard has lifted, forgets
+   * those that are gone, and leaves the rest held. Locked as `purgeUploads`.
+   */
+  purgeHeldUploads(input: { after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedUpload>>;
+  /** The rows the history purge would take (behind the cursor too), after `after`, in (`finished_at`, id) order. Changes nothing. */
   findPurgeableUploads(input: { finishedBefore: Date; after: PurgeCursor | undefined; limit: number; now: Date }): Promise<PurgedUpload[]>;
   /**
-   * In one transaction: deletes up to `limit` outbox events written before `before` whose
-   * deliveries are all settled (and which were fanned out), by id from `after`, with their
-   * delivery rows; returns them. Locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, as above.
+   * One batch of the outbox purge, from the `outbox` cursor: reads up to `limit` events written
+   * before `before`, by id, deletes (with their delivery rows) those fanned out whose deliveries
+   * are all settled, and holds the others. Locked as `purgeUploads`.
    */
-  purgeEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]>;
+  purgeEvents(input: { before: Date; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>>;
+  /** One batch of the events held by earlier batches, by id after `after`, as `purgeHeldUploads`. */
+  purgeHeldEvents(input: { before: Date; after: string | undefined; limit: number; now: Date }): Promise<PurgeBatch<PurgedEvent>>;
   /** The events `purgeEvents` would take, after the id `after`, by id. Changes nothing. */
   findPurgeableEvents(input: { before: Date; after: string | undefined; limit: number }): Promise<PurgedEvent[]>;
   /**

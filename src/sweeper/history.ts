@@ -1,4 +1,4 @@
-import type { PurgeCursor } from "../store/sweeper-store.js";
+import type { PurgeBatch, PurgeCursor } from "../store/sweeper-store.js";
 import { DAY_MS, type SweepEvent, type SweepJobOptions } from "./events.js";
 
 export interface HistoryOptions extends SweepJobOptions {
@@ -13,54 +13,97 @@ export interface HistoryOptions extends SweepJobOptions {
 
 /**
  * History that does not grow forever: upload rows finished (deleted, expired, rejected,
- * infected) more than `historyDays` ago are deleted, a batch per statement, oldest first. The
+ * infected) more than `historyDays` ago are deleted, a batch per transaction, oldest first. The
  * store keeps every row something may still need (see `SweeperStore.purgeUploads`): under
  * retention, holding a staging object, a reservation or derivatives, or with an event still
- * being delivered; such a row goes on a later run, once that has settled. Rows only: every
- * object of a finished upload is already gone or left to the orphan job.
+ * being delivered. Rows only: every object of a finished upload is already gone or left to the
+ * orphan job.
  *
- * Each batch is claimed by deleting it, so of two sweepers each row is counted by one; a short
- * batch means nothing else is old enough just now (or another sweeper holds the rest).
+ * A run goes on from where the last one stopped (a cursor in the database), so a caught-up run
+ * reads only the rows that crossed the window since, not the whole history behind it. A row the
+ * cursor passed but had to keep is held in a short list and checked again on each run (or when
+ * its retention ends), and goes once its guard has lifted. Of two sweepers, one works the job at
+ * a time; the other finds its cursor taken and leaves it.
  *
  * @example
  * for await (const event of history({ ...common, historyDays: 30, purgeBatchSize: 1000 })) log.info(event);
  */
 export async function* history(options: HistoryOptions): AsyncGenerator<SweepEvent> {
   if (options.historyDays <= 0) return;
-  const { store, signal, now, dryRun } = options;
+  const { store, now, dryRun } = options;
   const finishedBefore = cutoff(options);
   const limit = options.purgeBatchSize;
-  let after: PurgeCursor | undefined;
-  for (;;) {
-    signal?.throwIfAborted();
-    const rows = dryRun
-      ? await store.findPurgeableUploads({ finishedBefore, after, limit, now })
-      : await store.purgeUploads({ finishedBefore, after, limit, now });
-    for (const row of rows) yield { job: "history", action: dryRun ? "would-purge" : "purged", bucket: row.bucket, key: row.key, bytes: 0, uploadId: row.id };
-    const last = rows.at(-1);
-    if (last === undefined || rows.length < limit) return;
-    after = { at: last.finishedAt, id: last.id };
+  const rows = dryRun
+    ? paged(
+        (after: PurgeCursor | undefined) => store.findPurgeableUploads({ finishedBefore, after, limit, now }),
+        (row) => ({ at: row.finishedAt, id: row.id }),
+        options,
+      )
+    : batches((after) => store.purgeHeldUploads({ after, limit, now }), () => store.purgeUploads({ finishedBefore, limit, now }), options);
+  for await (const row of rows) {
+    yield { job: "history", action: dryRun ? "would-purge" : "purged", bucket: row.bucket, key: row.key, bytes: 0, uploadId: row.id };
   }
 }
 
 /**
  * The outbox's own history: events written more than `historyDays` ago whose every delivery is
- * settled (delivered, dead, or its endpoint disabled), deleted with their delivery rows.
+ * settled (delivered, dead, or its endpoint disabled), deleted with their delivery rows; from a
+ * stored cursor with a list of held events, as `history`.
  */
 export async function* outbox(options: HistoryOptions): AsyncGenerator<SweepEvent> {
   if (options.historyDays <= 0) return;
-  const { store, signal, dryRun } = options;
+  const { store, now, dryRun } = options;
   const before = cutoff(options);
   const limit = options.purgeBatchSize;
+  const rows = dryRun
+    ? paged((after: string | undefined) => store.findPurgeableEvents({ before, after, limit }), (row) => row.id, options)
+    : batches((after) => store.purgeHeldEvents({ before, after, limit, now }), () => store.purgeEvents({ before, limit, now }), options);
+  for await (const row of rows) {
+    yield { job: "outbox", action: dryRun ? "would-purge" : "purged", bucket: "", key: "", bytes: 0, uploadId: row.uploadId, eventId: row.id };
+  }
+}
+
+/**
+ * A real run's batches: first the held rows due for a check (paged by id, as those still held
+ * stay listed), then the rows from the stored cursor, until a batch reads less than its limit
+ * or another sweeper has the job (it then does all of it).
+ */
+async function* batches<T>(
+  held: (after: string | undefined) => Promise<PurgeBatch<T>>,
+  next: () => Promise<PurgeBatch<T>>,
+  options: HistoryOptions,
+): AsyncGenerator<T> {
   let after: string | undefined;
   for (;;) {
-    signal?.throwIfAborted();
-    const rows = dryRun ? await store.findPurgeableEvents({ before, after, limit }) : await store.purgeEvents({ before, after, limit });
-    for (const row of rows) {
-      yield { job: "outbox", action: dryRun ? "would-purge" : "purged", bucket: "", key: "", bytes: 0, uploadId: row.uploadId, eventId: row.id };
-    }
-    after = rows.at(-1)?.id;
-    if (rows.length < limit) return;
+    options.signal?.throwIfAborted();
+    const batch = await held(after);
+    yield* batch.purged;
+    if (batch.busy) return;
+    if (batch.read < options.purgeBatchSize) break;
+    after = batch.last;
+  }
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const batch = await next();
+    yield* batch.purged;
+    if (batch.busy || batch.read < options.purgeBatchSize) return;
+  }
+}
+
+/** A dry run's pages: it changes nothing, so it pages with a cursor of its own, from the start. */
+async function* paged<T, C>(
+  page: (after: C | undefined) => Promise<T[]>,
+  cursorOf: (row: T) => C,
+  options: HistoryOptions,
+): AsyncGenerator<T> {
+  let after: C | undefined;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const rows = await page(after);
+    yield* rows;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < options.purgeBatchSize) return;
+    after = cursorOf(last);
   }
 }
 

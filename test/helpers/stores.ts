@@ -13,9 +13,11 @@ export interface OpenedStore {
   another: () => MetadataStore;
   /** Runs raw SQL on the same database, for states no store method makes (a subject's own limit). */
   exec: (sql: string) => Promise<void>;
-  /** PostgreSQL's connection string, for a test that holds a row lock of its own. */
-  url?: string;
+  /** Reads rows with raw SQL, for state no store method shows (the history purge's held rows). */
+  rows: (sql: string) => Promise<Record<string, unknown>[]>;
   drop: () => Promise<void>;
+  /** The connection URL, on PostgreSQL (for a test that holds a transaction of its own). */
+  url?: string;
 }
 
 /**
@@ -33,21 +35,32 @@ export const STORES: readonly [string, () => Promise<OpenedStore>][] = [
       db.exec(sql);
       db.close();
     };
-    return { store: open(), another: open, exec, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const rows = async (sql: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare(sql).all() as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    };
+    return { store: open(), another: open, exec, rows, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }],
   ["PostgreSQL", async () => {
     const database = await tempPostgres();
     const url = database.env.DATABASE_URL as string;
     const open = () => openStore({ kind: "postgres", url });
-    const exec = async (sql: string) => {
+    const rows = async (sql: string) => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(sql);
+        return (await client.query<Record<string, unknown>>(sql)).rows;
       } finally {
         await client.end();
       }
     };
-    return { store: open(), another: open, exec, url, drop: () => database.drop() };
+    const exec = async (sql: string) => {
+      await rows(sql);
+    };
+    return { store: open(), another: open, exec, rows, drop: () => database.drop(), url };
   }],
 ];

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import pg from "pg";
 import type { StorageDriver } from "../../src/storage/driver.js";
 import { openStore } from "../../src/store/open.js";
 import type { MetadataStore } from "../../src/store/store.js";
@@ -12,7 +13,7 @@ import type { NewUpload, UploadRecord } from "../../src/uploads/record.js";
 import type { UploadStatus } from "../../src/uploads/status.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
 import { runStowage } from "../helpers/cli.js";
-import { STORES } from "../helpers/stores.js";
+import { type OpenedStore, STORES } from "../helpers/stores.js";
 
 /**
  * The history purge (`src/sweeper/history.ts`, `SweeperStore.purge…`) on both databases: rows
@@ -30,11 +31,11 @@ const JOBS: SweepJob[] = ["history", "outbox", "links"];
 /** The history jobs touch no object. */
 const NO_DRIVER = {} as StorageDriver;
 
-async function purge(store: MetadataStore, options: { dryRun?: boolean; purgeBatchSize?: number; historyDays?: number } = {}) {
+async function purge(store: MetadataStore, options: { dryRun?: boolean; purgeBatchSize?: number; historyDays?: number; now?: Date } = {}) {
   const events: SweepEvent[] = [];
   const report = await sweep({
     store: store.sweeper, driver: NO_DRIVER, policies: new Map(), targets: [], abandonedGraceSeconds: 3600, orphanGraceSeconds: 86400,
-    jobs: JOBS, now: CLOCK, historyDays: options.historyDays ?? WINDOW_DAYS, onEvent: (event) => events.push(event),
+    jobs: JOBS, now: options.now ?? CLOCK, historyDays: options.historyDays ?? WINDOW_DAYS, onEvent: (event) => events.push(event),
     ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
     ...(options.purgeBatchSize === undefined ? {} : { purgeBatchSize: options.purgeBatchSize }),
   });
@@ -235,6 +236,148 @@ for (const [name, open] of STORES) describe(`the history purge on ${name}`, () =
     const { uploads } = await purge(store, { purgeBatchSize: 3 });
     for (const u of behind) assert.ok(uploads.has(u.id));
     for (const u of kept) assert.equal(uploads.has(u.id), false);
+  });
+});
+
+/**
+ * The stored cursor (migration 0010): each run goes on from where the last stopped, and the rows
+ * it passed but had to keep are checked again later. A fresh database each, so no row of another
+ * test sits ahead of or behind the cursor.
+ */
+// A timeout: a scan that ignored its cursor would read the same held rows forever.
+for (const [name, open] of STORES) describe(`the history purge's cursor on ${name}`, { timeout: 60_000 }, () => {
+  let opened: OpenedStore;
+  beforeEach(async () => {
+    opened = await open();
+    await opened.store.migrate();
+  });
+  afterEach(async () => {
+    await opened.store.close();
+    await opened.drop();
+  });
+
+  it("purges a row kept by a guard on a later run once the guard lifts, after the cursor has passed it", async () => {
+    const { store, exec, rows } = opened;
+    const { finished, settleEvents } = arranger(store);
+    const staged = await finished("rejected", WINDOW_DAYS + 12, { keepStaging: true });
+    const reserved = await finished("deleted", WINDOW_DAYS + 12);
+    await exec(`update uploads set reserved = 1 where id = '${reserved.id}'`);
+    const derived = await finished("deleted", WINDOW_DAYS + 12);
+    await exec(`insert into derivatives (upload_id, name, state, bucket, key, created_at) values ('${derived.id}', 'thumb', 'ready', 'public', 't/${derived.id}', 0)`);
+    const told = await finished("deleted", WINDOW_DAYS + 12, { settle: false });
+    while ((await store.events.fanOut({ limit: 500, now: new Date(), targetsOf: () => ["hook"] })) > 0);
+    const retained = await finished("deleted", WINDOW_DAYS + 12);
+    await exec(`update uploads set retain_until = ${CLOCK.getTime() + 2 * DAY} where id = '${retained.id}'`);
+    await settleEvents();
+    // Finished after all of them: purging it puts the cursor past every held row.
+    const later = await finished("deleted", WINDOW_DAYS + 11);
+    const held = [staged, reserved, derived, told, retained];
+
+    const first = await purge(store, { purgeBatchSize: 2 });
+    assert.ok(first.uploads.has(later.id), "the cursor went past the held rows");
+    for (const u of held) assert.equal(first.uploads.has(u.id), false);
+    const holds = await rows("select id, recheck_at from purge_holds where job = 'history'");
+    assert.deepEqual(new Set(holds.map((h) => h.id)), new Set(held.map((u) => u.id)), "the kept rows are held");
+    const retainedHold = holds.find((h) => h.id === retained.id);
+    assert.equal(Number(retainedHold?.recheck_at), CLOCK.getTime() + 2 * DAY, "the retained one is checked again when its retention ends");
+    assert.equal((await purge(store)).uploads.size, 0, "a second run purges nothing while the guards hold");
+
+    await store.clearStaging({ id: staged.id, key: `staging/${staged.id}` });
+    await exec(`update uploads set reserved = 0 where id = '${reserved.id}'`);
+    await exec(`delete from derivatives where upload_id = '${derived.id}'`);
+    for (;;) {
+      const due = await store.events.claimDue({ limit: 100, now: new Date(), targets: ["hook"], leaseMs: () => 60_000 });
+      if (due.length === 0) break;
+      for (const d of due) await store.events.settle({ eventId: d.event.id, target: d.target, attempt: d.attempt, outcome: { kind: "delivered" }, now: new Date() });
+    }
+    const second = await purge(store, { purgeBatchSize: 2 });
+    for (const u of [staged, reserved, derived, told]) assert.ok(second.uploads.has(u.id), `the ${u.id} row goes once its guard lifted`);
+    assert.ok(second.events.some((e) => e.job === "outbox" && e.uploadId === told.id), "and its event, held in the outbox, with it");
+    assert.equal(second.uploads.has(retained.id), false, "a retention still running keeps its row");
+
+    const afterRetention = await purge(store, { now: new Date(CLOCK.getTime() + 3 * DAY) });
+    assert.ok(afterRetention.uploads.has(retained.id), "the retained row goes once its retention has ended");
+    assert.equal(await store.findUpload(retained.id), undefined);
+    assert.deepEqual(await opened.rows("select job, id from purge_holds"), [], "the held list is empty again");
+  });
+
+  it("reads from the cursor: a caught-up run does not walk back over what it has read", async () => {
+    const { store, exec } = opened;
+    const { finished } = arranger(store);
+    const first = await finished("deleted", WINDOW_DAYS + 10);
+    assert.ok((await purge(store)).uploads.has(first.id));
+    // A row stamped behind the cursor (the application never writes one: `finished_at` is the
+    // time of the move, and the cursor trails the clock by the window) is not read again.
+    const behind = await finished("deleted", WINDOW_DAYS + 20);
+    assert.equal((await purge(store)).uploads.has(behind.id), false);
+    await exec("update sweep_cursors set after_at = null, after_id = '' where job = 'history'");
+    assert.ok((await purge(store)).uploads.has(behind.id), "from the start again, it is read");
+  });
+});
+
+// A timeout: a sweeper that waited for a cursor row held by the test would wait forever.
+describe("two sweepers and a batch that fails (two stores on one PostgreSQL)", { timeout: 60_000 }, () => {
+  const postgres = STORES.find(([name]) => name === "PostgreSQL")?.[1] ?? assert.fail();
+  let opened: OpenedStore;
+  before(async () => {
+    opened = await postgres();
+    await opened.store.migrate();
+  });
+  after(async () => {
+    await opened.store.close();
+    await opened.drop();
+  });
+
+  it("lose no row: a batch that rolls back leaves its rows to the next, and a row locked elsewhere is waited for", async () => {
+    const { store, exec } = opened;
+    const second = opened.another();
+    const { finished } = arranger(store);
+    const rows: UploadRecord[] = [];
+    for (let i = 0; i < 60; i += 20) rows.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => finished("deleted", WINDOW_DAYS + 1 + ((i + j) % 20))))));
+    const failing = rows[7] ?? assert.fail();
+    const locked = rows[31] ?? assert.fail();
+    // The first DELETE of the failing row raises (a sequence is not rolled back with it): its whole batch rolls back.
+    await exec(`create sequence fail_once;
+      create function fail_once() returns trigger language plpgsql as $$
+      begin if old.id = '${failing.id}' and nextval('fail_once') = 1 then raise exception 'injected failure'; end if; return old; end $$;
+      create trigger fail_once before delete on uploads for each row execute function fail_once()`);
+    const holder = new pg.Client({ connectionString: opened.url ?? assert.fail() });
+    await holder.connect();
+    try {
+      await holder.query("begin");
+      await holder.query(`select 1 from uploads where id = '${locked.id}' for update`);
+      const race = Promise.all([purge(store, { purgeBatchSize: 5 }), purge(second, { purgeBatchSize: 5 })]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await holder.query("commit");
+      const [a, b] = await race;
+      const failures = [a, b].map((run) => run.report.jobs.history.failure).filter((f) => f !== undefined);
+      assert.equal(failures.length, 1, "one sweeper's batch failed");
+      const next = await purge(store, { purgeBatchSize: 5 });
+      const ids = [...a.events, ...b.events, ...next.events].filter((e) => e.job === "history").map((e) => e.uploadId);
+      assert.equal(ids.length, rows.length, "no row counted twice");
+      assert.deepEqual(new Set(ids), new Set(rows.map((r) => r.id)), "and none lost: the failed batch's and the locked row included");
+    } finally {
+      await holder.end();
+      await second.close();
+    }
+  });
+
+  it("leaves a job whose cursor another sweeper holds, and reports no failure", async () => {
+    const { store } = opened;
+    const u = await arranger(store).finished("deleted", WINDOW_DAYS + 1);
+    const holder = new pg.Client({ connectionString: opened.url ?? assert.fail() });
+    await holder.connect();
+    try {
+      await holder.query("begin");
+      await holder.query("select 1 from sweep_cursors where job in ('history', 'outbox') for update");
+      const busy = await purge(store);
+      assert.equal(busy.uploads.size, 0, "the other sweeper has the job");
+      assert.equal(busy.report.jobs.history.failure, undefined);
+      await holder.query("commit");
+    } finally {
+      await holder.end();
+    }
+    assert.ok((await purge(store)).uploads.has(u.id), "and the next run does it");
   });
 });
 

@@ -8,6 +8,7 @@ import * as userKey from "./0006-user-key.js";
 import * as eventsDerivatives from "./0007-events-derivatives.js";
 import * as uploadLinks from "./0008-upload-links.js";
 import * as history from "./0009-history.js";
+import * as purgeCursors from "./0010-purge-cursors.js";
 
 /** Migrations are compiled in, not read from a folder at run time, so bundles and dist work alike. */
 export const migrationProvider: MigrationProvider = {
@@ -22,6 +23,7 @@ export const migrationProvider: MigrationProvider = {
       "0007-events-derivatives": eventsDerivatives,
       "0008-upload-links": uploadLinks,
       "0009-history": history,
+      "0010-purge-cursors": purgeCursors,
     };
   },
 };
