@@ -9,7 +9,7 @@ import { registerDocs } from "./docs.js";
 import { type ConnectionLimits, guardBody, hasBody, limitConnections, markWorking, serverOptionsOf } from "./connection-limits.js";
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from "./error-handler.js";
 import { observeRequests } from "./metrics.js";
-import { logRequests } from "./request-log.js";
+import { OneLineRequestLog } from "./request-log.js";
 import { registerAttachUploads } from "./routes/attach-uploads.js";
 import { registerCompleteUpload } from "./routes/complete-upload.js";
 import { registerConfirmUpload } from "./routes/confirm-upload.js";
@@ -62,7 +62,7 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   const app = Fastify({
     loggerInstance: options.logger,
     // One line per request, not Fastify's two (see request-log.ts).
-    disableRequestLogging: true,
+    logController: new OneLineRequestLog(),
     // A hop count is what proxy-addr's compiled function does: trust the nearest `hops` proxies.
     trustProxy: typeof options.trustProxy === "number" ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
     genReqId: (request) => {
@@ -78,7 +78,6 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
     ...serverOptionsOf(options.limits),
   }).withTypeProvider<TypeBoxTypeProvider>();
   limitConnections(app, options.limits);
-  logRequests(app);
   if (options.metrics !== undefined) observeRequests(app, options.metrics.metrics);
 
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
