@@ -62,12 +62,8 @@ export class KyselyStore implements MetadataStore {
 
   readonly #usageReads = new TickBatch<QuotaCharge, QuotaUsage>((charges) => this.#readUsages(charges), { max: 100 });
 
-  readonly #onClose: (() => Promise<void>) | undefined;
-
-  /** `onClose`: what the dialect's own helpers need to stop (SQLite's checkpoint worker). */
-  constructor(db: Kysely<Database>, options: { onClose?: () => Promise<void> } = {}) {
+  constructor(db: Kysely<Database>) {
     this.#db = db;
-    this.#onClose = options.onClose;
     this.sweeper = new KyselySweeperStore(db);
     this.events = new KyselyEventStore(db);
     this.derivatives = new KyselyDerivativeStore(db);
@@ -468,7 +464,6 @@ export class KyselyStore implements MetadataStore {
 
   async close(): Promise<void> {
     await Promise.all([this.#inserts.drain(), this.#creates.drain(), this.#confirms.drain(), this.#usageReads.drain()]);
-    await this.#onClose?.();
     await this.#db.destroy();
   }
 }

@@ -4,7 +4,6 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Database } from "./database.js";
 import { KyselyStore } from "./kysely-store.js";
-import { WalCheckpointer } from "./sqlite-checkpointer.js";
 
 /**
  * The embedded default: one SQLite file via better-sqlite3. WAL lets readers run while a
@@ -18,18 +17,8 @@ export function openSqliteStore(file: string): KyselyStore {
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  if (file === ":memory:") return new KyselyStore(db);
-  // Checkpoints run in a worker thread (see sqlite-checkpointer.ts); this connection only as a backstop.
-  database.pragma(`wal_autocheckpoint = ${WalCheckpointer.BACKSTOP_PAGES}`);
-  // A WAL that grew past this is cut back to it when SQLite starts it over after a checkpoint.
-  database.pragma(`journal_size_limit = ${CHECKPOINT_AT_BYTES}`);
-  const checkpointer = new WalCheckpointer(file, { thresholdBytes: CHECKPOINT_AT_BYTES });
-  return new KyselyStore(db, { onClose: () => checkpointer.stop() });
+  return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }));
 }
-
-/** The WAL size past which the checkpoint worker copies it into the database (~1000 pages). */
-const CHECKPOINT_AT_BYTES = 4 * 1024 * 1024;
 
 /** Enough for every distinct query the store runs (multi-row inserts count once per row count). */
 const CACHED_STATEMENTS = 256;
