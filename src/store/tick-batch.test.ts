@@ -2,6 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TickBatch } from "./tick-batch.js";
 
+/** A batch whose groups are answered only when the test releases them, in order. */
+function heldBatch(options: { max: number; maxInFlight?: number }) {
+  const calls: number[][] = [];
+  const releases: (() => void)[] = [];
+  const batch = new TickBatch<number, number>(async (items) => {
+    calls.push([...items]);
+    await new Promise<void>((resolve) => releases.push(resolve));
+    return [...items];
+  }, options);
+  return { calls, releases, batch };
+}
+
 describe("TickBatch", () => {
   it("writes the items of one turn together, in groups of at most `max`, answering each caller", async () => {
     const calls: number[][] = [];
@@ -66,13 +78,7 @@ describe("TickBatch", () => {
   });
 
   it("with maxInFlight, holds later calls while a group is out and sends them as one when it is answered", async () => {
-    const calls: number[][] = [];
-    const releases: (() => void)[] = [];
-    const batch = new TickBatch<number, number>(async (items) => {
-      calls.push([...items]);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      return [...items];
-    }, { max: 100, maxInFlight: 1 });
+    const { calls, releases, batch } = heldBatch({ max: 100, maxInFlight: 1 });
     const first = batch.add(1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(calls, [[1]], "an idle batch sends at the next turn");
@@ -93,13 +99,7 @@ describe("TickBatch", () => {
   });
 
   it("without maxInFlight, sends each turn's calls at once, whatever is out", async () => {
-    const calls: number[][] = [];
-    const releases: (() => void)[] = [];
-    const batch = new TickBatch<number, number>(async (items) => {
-      calls.push([...items]);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      return [...items];
-    }, { max: 100 });
+    const { calls, releases, batch } = heldBatch({ max: 100 });
     const answers = [batch.add(1)];
     await new Promise((resolve) => setImmediate(resolve));
     answers.push(batch.add(2));

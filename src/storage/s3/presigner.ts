@@ -84,9 +84,10 @@ export class Presigner {
     query.set("X-Amz-SignedHeaders", signedHeaders);
 
     const escaped = [...query].map(([name, value]) => [escapeUri(name), escapeUri(value)] as const);
-    const canonicalQuery = escaped
+    // Sorted by escaped name (code-unit order, which is byte order for escaped ASCII); names are unique.
+    const canonicalQuery = [...escaped]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, value]) => `${name}=${value}`)
-      .sort((a, b) => compareNames(a, b))
       .join("&");
     const canonicalHeaders = names.map((name) => `${name}:${foldWhitespace(headers.get(name) ?? "")}\n`).join("");
     const canonicalRequest = `${input.method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
@@ -116,13 +117,6 @@ const ALGORITHM = "AWS4-HMAC-SHA256";
 /** SigV4's canonical header value: line breaks as spaces, runs of blanks as one, no blank at either end. */
 function foldWhitespace(value: string): string {
   return value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
-}
-
-/** Canonical query order: by escaped name (code-unit order, which is byte order for escaped ASCII). */
-function compareNames(a: string, b: string): number {
-  const an = a.slice(0, a.indexOf("="));
-  const bn = b.slice(0, b.indexOf("="));
-  return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
 /**
