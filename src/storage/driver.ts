@@ -30,8 +30,8 @@ export interface StorageDriver {
 
   /** Size, type and version tag of an object, or `undefined` when it does not exist. */
   stat(options: ObjectRef & IoOptions): Promise<ObjectStat | undefined>;
-  /** Up to `length` bytes from the start of an object (fewer if it is shorter). */
-  readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array>;
+  /** An object's first bytes and its stat, from one read; `undefined` when it does not exist. */
+  readHead(options: ObjectRef & IoOptions & { length: number }): Promise<ObjectHead | undefined>;
   /**
    * Streams a whole object out (the scanner, the image renderer). With `ifMatch`, only while it
    * still has that ETag: UPLOAD_CHANGED otherwise; NOT_FOUND when it does not exist.
@@ -180,6 +180,17 @@ export interface ObjectStat {
   contentType: string | undefined;
   etag: string;
   lastModified: Date;
+}
+
+/**
+ * Up to `length` bytes from the start of an object (fewer if it is shorter) and its stat, read
+ * together: the bytes are of the version the ETag names. So what confirm sniffs is what its copy,
+ * made only while the source still has that ETag, promotes, even if the object is replaced
+ * meanwhile (a POST form submitted again, say).
+ */
+export interface ObjectHead {
+  stat: ObjectStat;
+  bytes: Uint8Array;
 }
 
 export interface ObjectInfo extends ObjectStat {

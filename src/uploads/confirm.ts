@@ -23,22 +23,20 @@ export async function confirm(ctx: UploadContext, upload: UploadRecord): Promise
   const policy = policyOf(ctx, upload.ownerType);
   const source = stagingOf(upload);
 
-  // The sniff read goes out with the stat, not after it: a round trip less to the store. Should
-  // it fail (the object arriving between the two, say), it is read again once the stat agrees.
-  const readHead = () => ctx.driver.readHead({ ...source, length: SNIFF_BYTES });
-  const head = readHead();
-  head.catch(() => undefined);
-  const stat = await ctx.driver.stat(source);
-  if (stat === undefined) {
+  // One read answers the object's stat and its first bytes, of one version: what is sniffed is
+  // what the copy, checked against that ETag, promotes.
+  const probe = await ctx.driver.readHead({ ...source, length: SNIFF_BYTES });
+  if (probe === undefined) {
     throw new StowageError("UPLOAD_NOT_FOUND", "No object has been uploaded for this upload yet.");
   }
+  const { stat } = probe;
   if (stat.size !== upload.declaredSize) {
     return reject(ctx, upload, "SIZE_MISMATCH", `The object has ${stat.size} bytes, not the declared ${upload.declaredSize}.`);
   }
   if (stat.size > policy.maxBytes) {
     return reject(ctx, upload, "FILE_TOO_LARGE", `The file is larger than ${policy.maxBytes} bytes.`);
   }
-  const verdict = await sniff(await head.catch(readHead), upload.contentType);
+  const verdict = await sniff(probe.bytes, upload.contentType);
   if (!verdict.ok || !policy.allowedTypes.includes(upload.contentType)) {
     const reason = verdict.ok ? `${upload.contentType} is no longer allowed` : verdict.reason;
     return reject(ctx, upload, "CONTENT_TYPE_MISMATCH", `Refused: ${reason}.`, {

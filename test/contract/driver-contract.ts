@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { isStowageError } from "../../src/errors.js";
 import type { StorageDriver } from "../../src/storage/driver.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
+import { storedBytes } from "../helpers/stored.js";
 
 export interface DriverFixture {
   driver: StorageDriver;
@@ -65,7 +66,7 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
         put(key("once"), Buffer.from("second!")),
         (e) => isStowageError(e) && e.code === "OBJECT_EXISTS",
       );
-      const head = await driver.readHead({ bucket, key: key("once"), length: 100 });
+      const head = await storedBytes(driver, { bucket, key: key("once"), length: 100 });
       assert.equal(Buffer.from(head).toString(), "first");
     });
 
@@ -96,15 +97,24 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       assert.equal((await driver.stat({ bucket, key: key("digest-good") }))?.size, body.length);
     });
 
-    it("reads the first bytes of an object, or all of a short one", async () => {
-      await put(key("head"), Buffer.from("0123456789"));
-      assert.equal(
-        Buffer.from(await driver.readHead({ bucket, key: key("head"), length: 4 })).toString(),
-        "0123",
+    it("reads the first bytes of an object, or all of a short one, with its stat from the same read", async () => {
+      await put(key("head"), Buffer.from("0123456789"), "text/plain");
+      assert.equal((await storedBytes(driver, { bucket, key: key("head"), length: 4 })).toString(), "0123");
+      assert.equal((await storedBytes(driver, { bucket, key: key("head"), length: 4100 })).toString(), "0123456789");
+      const head = await driver.readHead({ bucket, key: key("head"), length: 4 });
+      const stat = await driver.stat({ bucket, key: key("head") });
+      // The whole object's size, not the bytes read; confirm compares it with the declared size.
+      assert.deepEqual(
+        { size: head?.stat.size, etag: head?.stat.etag, contentType: head?.stat.contentType, time: head?.stat.lastModified.getTime() },
+        { size: 10, etag: stat?.etag, contentType: "text/plain", time: stat?.lastModified.getTime() },
       );
-      assert.equal(
-        Buffer.from(await driver.readHead({ bucket, key: key("head"), length: 4100 })).toString(),
-        "0123456789",
+      assert.equal(await driver.readHead({ bucket, key: key("no-such-object"), length: 4 }), undefined);
+      await put(key("empty"), Buffer.alloc(0));
+      const empty = await driver.readHead({ bucket, key: key("empty"), length: 4 });
+      const emptyStat = await driver.stat({ bucket, key: key("empty") });
+      assert.deepEqual(
+        { size: empty?.stat.size, bytes: empty?.bytes.length, etag: empty?.stat.etag },
+        { size: 0, bytes: 0, etag: emptyStat?.etag },
       );
     });
 
@@ -143,7 +153,14 @@ export function runDriverContract(name: string, makeFixture: () => Promise<Drive
       });
       assert.equal(copied.size, body.length);
       assert.equal(copied.contentType, "application/pdf");
-      assert.deepEqual(Buffer.from(await driver.readHead({ bucket, key: key("copy/target"), length: 100 })), body);
+      // What the copy answers is what a stat of the copy says (confirm records that ETag).
+      const stat = await driver.stat({ bucket, key: key("copy/target") });
+      assert.deepEqual(
+        { size: copied.size, etag: copied.etag, contentType: copied.contentType },
+        { size: stat?.size, etag: stat?.etag, contentType: stat?.contentType },
+      );
+      assert.ok(Math.abs(copied.lastModified.getTime() - (stat?.lastModified.getTime() ?? 0)) < 1000, "the copy's time, to the second");
+      assert.deepEqual(await storedBytes(driver, { bucket, key: key("copy/target"), length: 100 }), body);
       assert.equal((await driver.stat({ bucket, key: key("copy/source") }))?.contentType, "text/plain");
       // Copying onto its own earlier copy (a retried confirm) is harmless.
       await driver.copy({ from: { bucket, key: key("copy/source") }, to: { bucket, key: key("copy/target") }, size: body.length, contentType: "application/pdf", cacheControl: "public, max-age=5" });

@@ -7,6 +7,7 @@ import { png } from "../helpers/fixtures.js";
 import { putPresigned, type RawResponse } from "../helpers/http.js";
 import { graphqlSurface, restSurface, type SignedPart, type Surface, type Ticket } from "../helpers/surfaces.js";
 import { MiB, MP4_HEADER, SWEEP_BACKENDS, type SweepBackend } from "../helpers/sweep.js";
+import { storedBytes } from "../helpers/stored.js";
 
 const md5 = (body: Buffer) => createHash("md5").update(body).digest("base64");
 /** The same bytes with one of them changed: the signed length still fits, the digest does not. */
@@ -86,7 +87,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`Content-MD5 on ${nam
       const confirmed = await api.confirm("md5-put", ticket.id);
       assert.ok(confirmed.ok, JSON.stringify(confirmed));
       assert.equal(confirmed.value.size, body.length);
-      const served = Buffer.from(await backend.server.runtime.driver.readHead({ bucket: "public", key: ticket.key, length: body.length }));
+      const served = await storedBytes(backend.server.runtime.driver, { bucket: "public", key: ticket.key, length: body.length });
       assert.equal(md5(served), md5(body));
     });
 

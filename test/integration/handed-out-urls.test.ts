@@ -8,6 +8,7 @@ import { relay } from "../helpers/relay.js";
 import { s3Env, stowageS3Env, tempBucket } from "../helpers/s3.js";
 import { freePort, startStowage, type TestServer } from "../helpers/server.js";
 import { MP4_HEADER, MiB, runSweep, SWEEP_BACKENDS, type SweepBackend } from "../helpers/sweep.js";
+import { storedBytes } from "../helpers/stored.js";
 
 const EVIL = Buffer.from("<html><script>alert(document.cookie)</script></html>");
 /** An HTML payload the size of the PNG fixture, so a replayed PUT carries the signed length. */
@@ -34,7 +35,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`handed-out URLs on $
     assert.ok(url !== undefined);
     return rawRequest(url);
   };
-  const served = async (key: string) => Buffer.from(await server.runtime.driver.readHead({ bucket: "public", key, length: 1 << 20 }));
+  const served = async (key: string) => await storedBytes(server.runtime.driver, { bucket: "public", key, length: 1 << 20 });
   const avatar = (user = "ava") => presignAndPut(server, user, PNG, { ownerType: "avatar", contentType: "image/png" });
 
   it("serves nothing of an unconfirmed upload through its public URL", async () => {
@@ -111,7 +112,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`handed-out URLs on $
     const first = parts[0] as (typeof parts)[number];
     const replay = await putPresigned(first, partBody(up.multipart, 1));
     assert.ok(replay.status >= 400, `a part PUT after confirm answered ${replay.status}`);
-    const stored = Buffer.from(await server.runtime.driver.readHead({ bucket: "private", key: up.key, length: 64 }));
+    const stored = await storedBytes(server.runtime.driver, { bucket: "private", key: up.key, length: 64 });
     assert.deepEqual(stored, body.subarray(0, 64));
 
     const pending = await start();
@@ -192,7 +193,7 @@ describe("upload methods that cannot be made single-use on S3", () => {
       assert.equal((await confirm(server, "plain", up.id)).status, 200);
       const replay = await putPresigned(up.multipart.parts[0], Buffer.from(PDF).fill(0x41, 10));
       assert.equal(replay.status, 404, "NoSuchUpload: the multipart upload is over");
-      assert.deepEqual(Buffer.from(await server.runtime.driver.readHead({ bucket: "private", key: up.key, length: PDF.length })), PDF);
+      assert.deepEqual(await storedBytes(server.runtime.driver, { bucket: "private", key: up.key, length: PDF.length }), PDF);
     } finally {
       await server.close();
     }

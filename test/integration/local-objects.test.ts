@@ -8,6 +8,7 @@ import { PDF } from "../helpers/fixtures.js";
 import { type Presigned, presign } from "../helpers/flow.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { startStowage, type TestServer } from "../helpers/server.js";
+import { storedBytes } from "../helpers/stored.js";
 
 /** Sends raw bytes on a socket and returns what the server answered (status line first). */
 function rawHttp(baseUrl: string, request: Buffer): Promise<string> {
@@ -155,7 +156,7 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     const second = await putPresigned(up, swapped);
     assert.equal(second.status, 412);
     assert.equal(second.json().error.code, "OBJECT_EXISTS");
-    const stored = await server.runtime.driver.readHead({
+    const stored = await storedBytes(server.runtime.driver, {
       bucket: "private",
       key: urlKey(up),
       length: PDF.length,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
+import { createReadStream, createWriteStream, type ReadStream, type Stats } from "node:fs";
 import { access, constants, link, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
@@ -9,6 +9,7 @@ import type {
   CompletedPart,
   CopyOptions,
   IoOptions,
+  ObjectHead,
   ObjectInfo,
   ObjectRef,
   ObjectStat,
@@ -143,15 +144,18 @@ export class LocalDriver implements StorageDriver {
     const path = this.#path(ref);
     return guardFs(async () => {
       const info = await statOrUndefined(path);
-      if (info === undefined) return undefined;
-      const meta = await this.#readMeta(ref);
-      return {
-        size: info.size,
-        contentType: meta?.contentType,
-        etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
-        lastModified: info.mtime,
-      };
+      return info === undefined ? undefined : this.#statOf(ref, info);
     });
+  }
+
+  async #statOf(ref: ObjectRef, info: Stats): Promise<ObjectStat> {
+    const meta = await this.#readMeta(ref);
+    return {
+      size: info.size,
+      contentType: meta?.contentType,
+      etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
+      lastModified: info.mtime,
+    };
   }
 
   /** Cache-control recorded for an object at upload time. */
@@ -170,17 +174,20 @@ export class LocalDriver implements StorageDriver {
     return this.openRead(options);
   }
 
-  async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array> {
+  /** The stat and the bytes of one open file: a put renames a new file in, never rewrites one. */
+  async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<ObjectHead | undefined> {
     const path = this.#path(options);
     return guardFs(async () => {
       const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") throw new StowageError("NOT_FOUND", "No such object.");
+        if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
         throw error;
       });
+      if (handle === undefined) return undefined;
       try {
-        const buffer = Buffer.alloc(options.length);
-        const { bytesRead } = await handle.read(buffer, 0, options.length, 0);
-        return buffer.subarray(0, bytesRead);
+        const stat = await this.#statOf(options, await handle.stat());
+        const buffer = Buffer.alloc(Math.min(options.length, stat.size));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return { stat, bytes: buffer.subarray(0, bytesRead) };
       } finally {
         await handle.close();
       }

@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListPartsCommand,
@@ -24,6 +25,7 @@ import type {
   CompletedPart,
   CopyOptions,
   IoOptions,
+  ObjectHead,
   ObjectInfo,
   ObjectRef,
   ObjectStat,
@@ -250,9 +252,15 @@ export class S3Driver implements StorageDriver {
     }
   }
 
-  async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<Uint8Array> {
+  /**
+   * One ranged GET: the bytes, and the object's size from `Content-Range` (ETag, type and time
+   * are the whole object's). An empty object has no byte 0 (S3 answers 416 InvalidRange): then a
+   * HEAD, which must still find it empty.
+   */
+  async readHead(options: ObjectRef & IoOptions & { length: number }): Promise<ObjectHead | undefined> {
+    let object: GetObjectCommandOutput;
     try {
-      const object = await this.#client.send(
+      object = await this.#client.send(
         new GetObjectCommand({
           Bucket: this.#bucket(options.bucket).name,
           Key: options.key,
@@ -261,13 +269,28 @@ export class S3Driver implements StorageDriver {
         }),
         signalOf(options),
       );
-      return object.Body === undefined ? new Uint8Array() : await object.Body.transformToByteArray();
     } catch (error) {
-      // An empty object has no byte 0: S3 answers 416 InvalidRange.
-      if ((error as { name?: string }).name === "InvalidRange") return new Uint8Array();
-      if (isMissing(error)) throw new StowageError("NOT_FOUND", "No such object.");
-      throw toStorageError(error, "read");
+      if (isMissing(error)) return undefined;
+      if ((error as { name?: string }).name !== "InvalidRange") throw toStorageError(error, "read");
+      const stat = await this.stat(options);
+      if (stat === undefined) return undefined;
+      if (stat.size !== 0) throw new StowageError("UPLOAD_CHANGED", "The object changed while it was being read; confirm again.");
+      return { stat, bytes: new Uint8Array() };
     }
+    const total = /^bytes \d+-\d+\/(\d+)$/.exec(object.ContentRange ?? "")?.[1];
+    const body = object.Body as Readable | undefined;
+    // A store that ignored the range answers the whole object: its length is the size, and
+    // only the first `length` bytes are read before the rest is dropped.
+    const bytes = body === undefined ? new Uint8Array() : await firstBytes(body, options.length);
+    return {
+      stat: {
+        size: total === undefined ? (object.ContentLength ?? bytes.length) : Number(total),
+        contentType: object.ContentType,
+        etag: object.ETag ?? "",
+        lastModified: object.LastModified ?? new Date(0),
+      },
+      bytes,
+    };
   }
 
   async read(options: ObjectRef & IoOptions & { ifMatch?: string | undefined }): Promise<Readable> {
@@ -341,7 +364,14 @@ export class S3Driver implements StorageDriver {
           CacheControl: options.cacheControl,
           ...ifMatch,
         });
-        await this.#copier.send(withCephCopyIfMatch(command, options.ifMatch), signalOf(options));
+        const copied = await this.#copier.send(withCephCopyIfMatch(command, options.ifMatch), signalOf(options));
+        // Checked against the source's ETag, the copy holds exactly the `size` bytes verified,
+        // and CopyObject answers its ETag and time: no HEAD of the copy (a round trip of confirm).
+        const { ETag: etag, LastModified: lastModified } = copied.CopyObjectResult ?? {};
+        if (options.ifMatch !== undefined && etag !== undefined && lastModified !== undefined) {
+          // RGW answers it bare; HEAD (and AWS's CopyObject) quote it, and the quoted form is recorded.
+          return { size: options.size, contentType: options.contentType, etag: etag.startsWith("\"") ? etag : `"${etag}"`, lastModified };
+        }
       }
     } catch (error) {
       if (isPreconditionFailed(error)) throw new StowageError("UPLOAD_CHANGED", "The object changed while it was being confirmed; confirm again.");
@@ -650,4 +680,16 @@ function exactLength(body: Readable, length: number, onError: (error: Error) => 
     if (error) onError(error);
   });
   return out;
+}
+
+/** Up to `length` bytes from the start of `body`; the rest, if any, is not read (the stream is destroyed). */
+async function firstBytes(body: Readable, length: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let read = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    read += chunk.length;
+    if (read >= length) break;
+  }
+  return Buffer.concat(chunks).subarray(0, length);
 }
