@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from "node:http";
 import type { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 
 /** One keep-alive pool for every in-process client loop: sockets are reused as a real client's. */
 export const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
@@ -72,10 +73,25 @@ export function confirmUpload(baseUrl: string, token: string, id: string): Promi
   return request(`${baseUrl}/v1/uploads/${id}/confirm`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
 }
 
-/** A PNG signature and IHDR followed by zeros: sniffs as image/png, any size. */
+/**
+ * A PNG of exactly `size` bytes (at least 57), laid out as a real one is: signature, IHDR, one
+ * IDAT chunk of zeros filling the rest, IEND, each chunk with its CRC. Sniffs as image/png at the
+ * cost of a real image: file-type walks the chunks after IHDR looking for an animation, and over
+ * zeros read as hundreds of empty chunks that walk took ~0.7 ms a sniff, against ~0.08 ms here.
+ */
 export function pngBytes(size: number): Buffer {
-  const header = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489", "hex");
-  const out = Buffer.alloc(size, 0);
-  header.copy(out, 0, 0, Math.min(header.length, size));
-  return out;
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "latin1");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const signature = Buffer.from("89504e470d0a1a0a", "hex");
+  const ihdr = chunk("IHDR", Buffer.from("00000001000000010806000000", "hex"));
+  const iend = chunk("IEND", Buffer.alloc(0));
+  const idat = size - signature.length - ihdr.length - iend.length - 12;
+  if (idat < 0) throw new Error(`pngBytes: ${size} bytes is too small for a PNG`);
+  return Buffer.concat([signature, ihdr, chunk("IDAT", Buffer.alloc(idat)), iend]);
 }
