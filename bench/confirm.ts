@@ -1,11 +1,11 @@
 /**
  * Confirm latency against the real S3 server (RGW) and PostgreSQL: `POST /v1/uploads/{id}/confirm`
- * (JWT, row read, HEAD, ranged GET of 4100 bytes, sniff, quota transaction, signed GET for the
- * answer) against RGW's own HEAD — and HEAD + the same ranged GET — through the AWS SDK on the
- * same objects. One request at a time, so these are latencies, not queueing. Also the cost of
- * the promote step alone (the client's staging object copied to the served key): RGW's
- * CopyObject of the same objects through the SDK, and the local driver's copy (a hard link and
- * its metadata file) in process.
+ * (JWT, row read, one ranged GET of 4100 bytes for the stat and the sniff, the promote's
+ * CopyObject, the confirm transaction, a signed GET for the answer) against the store's own round
+ * trips for the same object through the AWS SDK: HEAD + the same ranged GET, and CopyObject (the
+ * promote step, also reported alone), each timed apart. The issue's goal: at most 2 ms (p50) and
+ * 5 ms (p99) over their sum. One request at a time, so these are latencies, not queueing. Also the
+ * local driver's promote (a hard link and its metadata file) in process.
  *
  *   npm run bench -- confirm
  */
@@ -27,6 +27,7 @@ const NAME = "confirm";
 /** Uploads per run: confirms are timed one by one, so the run's length follows from the count. */
 const PER_RUN = SMOKE ? 20 : Math.max(50, Math.round(40 * SECONDS));
 const OBJECT = pngBytes(64 * 1024);
+const OWN_TRIPS = "RGW HEAD + ranged GET, + CopyObject";
 
 async function run() {
   const out = output(NAME);
@@ -94,6 +95,9 @@ async function run() {
       await bucket.empty();
     }
     const m = (pick: (r: (typeof runs)[number]) => number[], q: number) => median(runs.map((r) => percentile(pick(r), q)));
+    // The store's own round trips for one object: HEAD + ranged GET, then the promote's CopyObject
+    // (timed apart, on the same object), summed object by object.
+    const ownTrips = (r: (typeof runs)[number]) => r.headGet.map((ms, i) => ms + (r.copy[i] ?? Number.NaN));
     const confirmP50 = m((r) => r.confirm, 50);
     const confirmP99 = m((r) => r.confirm, 99);
     out.rows.push(
@@ -103,12 +107,12 @@ async function run() {
         ratio: confirmP99 / m((r) => r.head, 99), target: "< 15 ms", met: judge(confirmP99 < 15),
       },
       {
-        benchmark: "confirm (RGW + PostgreSQL)", metric: "p50 overhead over HEAD+GET", unit: "ms", stowage: confirmP50 - m((r) => r.headGet, 50),
-        baseline: m((r) => r.headGet, 50), baselineName: "RGW HEAD + ranged GET",
+        benchmark: "confirm (RGW + PostgreSQL)", metric: "p50 overhead over the store's own round trips", unit: "ms",
+        stowage: confirmP50 - m(ownTrips, 50), baseline: m(ownTrips, 50), baselineName: OWN_TRIPS, target: "≤ +2 ms", met: judge(confirmP50 - m(ownTrips, 50) <= 2),
       },
       {
-        benchmark: "confirm (RGW + PostgreSQL)", metric: "p99 overhead over HEAD+GET", unit: "ms", stowage: confirmP99 - m((r) => r.headGet, 99),
-        baseline: m((r) => r.headGet, 99), baselineName: "RGW HEAD + ranged GET",
+        benchmark: "confirm (RGW + PostgreSQL)", metric: "p99 overhead over the store's own round trips", unit: "ms",
+        stowage: confirmP99 - m(ownTrips, 99), baseline: m(ownTrips, 99), baselineName: OWN_TRIPS, target: "≤ +5 ms", met: judge(confirmP99 - m(ownTrips, 99) <= 5),
       },
     );
     const local = await localCopies();
