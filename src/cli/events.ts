@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Env, loadConfig } from "../config/load.js";
+import type { Env } from "../config/load.js";
 import type { DeliveryState } from "../store/database.js";
 import type { DeliveryRow } from "../store/event-store.js";
-import { openStore } from "../store/open.js";
+import type { MetadataStore } from "../store/store.js";
+import { configFor } from "./load-config.js";
 
 const STATES: readonly DeliveryState[] = ["pending", "delivered", "dead", "disabled"];
 
@@ -28,9 +29,8 @@ export function buildEventsCommand(env: Env): Command {
     .option("--limit <n>", "at most this many", limitOf, 50)
     .option("--json", "one JSON object per line")
     .action(async (options: { state?: DeliveryState; target?: string; limit: number; json?: boolean }) => {
-      const store = openStore(loadConfig(env).database);
+      const store = await openMigrated(env);
       try {
-        await store.migrate();
         const rows = await store.events.listDeliveries({ state: options.state, target: options.target, limit: options.limit });
         for (const row of rows) process.stdout.write(`${options.json === true ? JSON.stringify(row) : line(row)}\n`);
         if (rows.length === 0 && options.json !== true) process.stderr.write("no deliveries\n");
@@ -48,9 +48,8 @@ export function buildEventsCommand(env: Env): Command {
       if (options.event.length === 0 && options.target === undefined) {
         throw new InvalidArgumentError("give --event <id> (repeatable) or --target <target>");
       }
-      const store = openStore(loadConfig(env).database);
+      const store = await openMigrated(env);
       try {
-        await store.migrate();
         const count = await store.events.retry({
           eventIds: options.event.length === 0 ? undefined : options.event,
           target: options.target,
@@ -62,6 +61,19 @@ export function buildEventsCommand(env: Env): Command {
       }
     });
   return events;
+}
+
+/** The configured store, its schema brought up to date; the store's modules loaded only now. */
+async function openMigrated(env: Env): Promise<MetadataStore> {
+  const { openStore } = await import("../store/open.js");
+  const store = openStore((await configFor(env)).database);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
 }
 
 function line(row: DeliveryRow): string {

@@ -1,14 +1,12 @@
 import { Command, InvalidArgumentError } from "commander";
-import { type Env, loadConfig } from "../config/load.js";
+import type { Env } from "../config/load.js";
 import { makeDataDirPrivate } from "../config/data-dir.js";
 import { SERVE_SECRETS, TOKEN_SECRETS } from "../config/secrets.js";
 import { buildEventsCommand } from "./events.js";
 import { buildLifecycleCommand } from "./lifecycle.js";
-import { migrate } from "./migrate.js";
-import { serve } from "./serve.js";
+import { configFor } from "./load-config.js";
 import { buildStorageCommand } from "./storage.js";
 import { buildSweepCommand } from "./sweep.js";
-import { token } from "./token.js";
 import { buildUploadCommand } from "./upload.js";
 
 function positiveInt(value: string): number {
@@ -18,7 +16,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** The `stowage` command line. Config is read from `env` here, once, and passed down. */
+/**
+ * The `stowage` command line. Config is read from `env` here, once, and passed down. Each
+ * command's own modules (the server, the store, the AWS SDK) are imported when it runs, so
+ * `stowage upload` and `--help` start without them.
+ */
 export function buildProgram(env: Env): Command {
   const program = new Command("stowage")
     .description("Direct-to-storage user media uploads: presign, verified confirm, quotas.")
@@ -34,9 +36,10 @@ export function buildProgram(env: Env): Command {
         ...(options.host === undefined ? {} : { STOWAGE_HOST: options.host }),
         ...(options.port === undefined ? {} : { STOWAGE_PORT: options.port }),
       };
-      const config = loadConfig({ ...env, ...overrides }, undefined, SERVE_SECRETS);
+      const config = await configFor({ ...env, ...overrides }, SERVE_SECRETS);
       const problem = makeDataDirPrivate(config.dataDir);
       if (problem !== undefined) process.stderr.write(`stowage: warning: ${problem}\n`);
+      const { serve } = await import("./serve.js");
       await serve(config);
     });
 
@@ -44,7 +47,11 @@ export function buildProgram(env: Env): Command {
     .command("migrate")
     .description("Apply database migrations and exit.")
     // No secrets: a migration signs nothing, and must not leave secret files where it ran.
-    .action(async () => migrate(loadConfig(env)));
+    .action(async () => {
+      const config = await configFor(env);
+      const { migrate } = await import("./migrate.js");
+      await migrate(config);
+    });
 
   program
     .command("token")
@@ -58,10 +65,12 @@ export function buildProgram(env: Env): Command {
     )
     .option("--ttl <seconds>", "lifetime in seconds", positiveInt, 3600)
     .option("--org <id>", "an organization whose quota is charged too (the `org` claim)")
-    .action(async (options: { user: string; role: string[]; ttl: number; org?: string }) =>
+    .action(async (options: { user: string; role: string[]; ttl: number; org?: string }) => {
       // Read, never create: a secret of its own would mint tokens the server refuses.
-      token(loadConfig(env, undefined, TOKEN_SECRETS), options),
-    );
+      const config = await configFor(env, TOKEN_SECRETS);
+      const { token } = await import("./token.js");
+      await token(config, options);
+    });
 
   program.addCommand(buildStorageCommand(env));
   program.addCommand(buildSweepCommand(env));

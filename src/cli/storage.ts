@@ -1,13 +1,8 @@
 import { join } from "node:path";
-import type { CORSRule } from "@aws-sdk/client-s3";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Env, loadConfig } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import { storageFromConfig } from "../storage/from-config.js";
-import { applyCors, corsRules, parseOrigin, readCors } from "../storage/s3/cors.js";
-import { describeS3Error } from "../storage/s3/describe-error.js";
-import { initBuckets, type InitStep } from "../storage/s3/init.js";
-import { copyToS3 } from "./storage-copy.js";
+import type { Env } from "../config/load.js";
+import { parseOrigin } from "../storage/origin.js";
+import { configFor } from "./load-config.js";
 
 /** `stowage storage …`: prepare the configured object store and migrate objects into it. */
 export function buildStorageCommand(env: Env): Command {
@@ -20,12 +15,18 @@ export function buildStorageCommand(env: Env): Command {
     .description("Let browsers on the given origins upload straight to every configured S3 bucket (replaces its CORS rules).")
     .option("--origin <url>", "a web app origin, e.g. https://app.example.com; repeat for more", collectOrigin)
     .option("--dry-run", "print the rules without applying them")
-    .action(async (options: { origin?: string[]; dryRun?: true }) => cors(loadConfig(env), { ...options, origin: options.origin ?? [] }));
+    .action(async (options: { origin?: string[]; dryRun?: true }) => {
+      const { cors } = await import("./storage-prepare.js");
+      await cors(await configFor(env), { ...options, origin: options.origin ?? [] });
+    });
 
   storage
     .command("init")
     .description("Create missing buckets and check these credentials can write, read and delete in each.")
-    .action(async () => init(loadConfig(env)));
+    .action(async () => {
+      const { init } = await import("./storage-prepare.js");
+      await init(await configFor(env));
+    });
 
   storage
     .command("copy")
@@ -46,7 +47,8 @@ To switch with little downtime: copy while Stowage still runs on local disk, sto
 again (only what arrived meanwhile is copied), then start it with the S3 settings.`,
     )
     .action(async (options: { fromDir?: string; dryRun?: true }) => {
-      const config = loadConfig(env);
+      const config = await configFor(env);
+      const { copyToS3 } = await import("./storage-copy.js");
       await copyToS3(config, { fromDir: options.fromDir ?? join(config.dataDir, "storage"), dryRun: options.dryRun === true });
     });
 
@@ -59,70 +61,4 @@ function collectOrigin(value: string, previous: string[] = []): string[] {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-async function cors(config: Config, options: { origin: string[]; dryRun?: true }): Promise<void> {
-  const { s3 } = storageFromConfig(config);
-  if (s3 === undefined) {
-    // Local storage has no bucket to configure: Stowage's own /storage/ route is the endpoint.
-    const example = options.origin.length > 0 ? options.origin.join(",") : "https://app.example.com,http://localhost:5173";
-    const now = config.corsOrigins.length > 0 ? config.corsOrigins.join(",") : "none";
-    process.stdout.write(
-      "Storage is local: Stowage serves /storage/ itself and answers browsers' CORS preflights there,\n" +
-      "so there is no bucket to configure. Allow your web app's origins with STOWAGE_CORS_ORIGINS\n" +
-      `(comma-separated) when starting Stowage, e.g.\n\n  STOWAGE_CORS_ORIGINS=${example}\n\n` +
-      `Allowed in this environment now: ${now}\n`,
-    );
-    return;
-  }
-  if (options.origin.length === 0) throw new Error("give at least one --origin, e.g. --origin https://app.example.com");
-  const rules = corsRules(options.origin);
-  const buckets = s3.bucketNames();
-  if (options.dryRun) {
-    process.stderr.write(`Dry run: these rules would replace the CORS configuration of ${buckets.join(", ")}; nothing changed.\n`);
-    process.stdout.write(`${JSON.stringify(Object.fromEntries(buckets.map((b) => [b, rules])), null, 2)}\n`);
-    return;
-  }
-  const applied: Record<string, CORSRule[]> = {};
-  for (const bucket of buckets) {
-    try {
-      await applyCors(s3.client, bucket, rules);
-      applied[bucket] = await readCors(s3.client, bucket);
-    } catch (error) {
-      throw new Error(`could not set CORS on bucket '${bucket}': ${describeS3Error(error)}`, { cause: error });
-    }
-    // Some stores accept a configuration and keep less of it; say so rather than let uploads fail.
-    const kept = new Set(applied[bucket]?.flatMap((rule) => rule.AllowedOrigins ?? []));
-    const lost = options.origin.filter((origin) => !kept.has(origin));
-    if (lost.length > 0) throw new Error(`bucket '${bucket}' accepted the CORS rules but does not report origin(s) ${lost.join(", ")} back`);
-  }
-  process.stderr.write(`CORS rules applied; as ${buckets.length === 1 ? "the bucket reports" : "the buckets report"} them now:\n`);
-  process.stdout.write(`${JSON.stringify(applied, null, 2)}\n`);
-}
-
-const STEPS: readonly InitStep[] = ["bucket", "write", "read", "delete"];
-
-async function init(config: Config): Promise<void> {
-  const { s3, local } = storageFromConfig(config);
-  if (local !== undefined) {
-    await local.init();
-    process.stdout.write(`Local storage ready at ${join(config.dataDir, "storage")} (objects/, meta/, tmp/)\n`);
-    return;
-  }
-  if (s3 === undefined) return;
-  const results = await initBuckets(s3.client, s3.bucketNames());
-  const width = Math.max(...results.map((r) => r.bucket.length));
-  for (const result of results) {
-    // One column per step: ✓ done, ✗ failed, – not reached because an earlier step failed.
-    const cells = STEPS.map((name) => {
-      const step = result.steps.find((s) => s.step === name);
-      const label = name === "bucket" ? (step?.outcome ?? "bucket") : name;
-      return `${label} ${step === undefined ? "–" : step.ok ? "✓" : "✗"}`;
-    });
-    process.stdout.write(`${result.bucket.padEnd(width)}  ${cells.join("  ")}\n`);
-  }
-  const failures = results.flatMap((r) =>
-    r.steps.filter((s) => !s.ok).map((s) => `  ${r.bucket}: ${s.step === "bucket" ? "bucket check/create" : s.step} failed: ${s.error}`),
-  );
-  if (failures.length > 0) throw new Error(`storage init failed:\n${failures.join("\n")}`);
 }

@@ -1,10 +1,6 @@
 import { Command } from "commander";
-import { type Env, loadConfig } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import { storageFromConfig } from "../storage/from-config.js";
-import { openStore } from "../store/open.js";
-import type { SweepEvent } from "../sweeper/events.js";
-import { hasProblems, sweep, type SweepReport, sweepSettings } from "../sweeper/run.js";
+import type { Env } from "../config/load.js";
+import { configFor } from "./load-config.js";
 
 /** `stowage sweep`: one cleanup run now, as `serve` does on its schedule. */
 export function buildSweepCommand(env: Env): Command {
@@ -22,56 +18,8 @@ settled outbox events and links that are over (jobs history, outbox, links).
 Uploads under compliance retention are never touched. Exits 1 if anything failed.`,
     )
     .action(async (options: { dryRun?: true; json?: true }) => {
-      const report = await runSweep(loadConfig(env), { dryRun: options.dryRun === true, json: options.json === true });
+      const [{ runSweep }, { hasProblems }] = await Promise.all([import("./sweep-run.js"), import("../sweeper/run.js")]);
+      const report = await runSweep(await configFor(env), { dryRun: options.dryRun === true, json: options.json === true });
       if (hasProblems(report)) process.exitCode = 1;
     });
-}
-
-async function runSweep(config: Config, options: { dryRun: boolean; json: boolean }): Promise<SweepReport> {
-  const store = openStore(config.database);
-  const { driver } = storageFromConfig(config);
-  // Ctrl-C stops between batches; what was done so far is reported.
-  const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.once("SIGINT", interrupt);
-  const items: SweepEvent[] = [];
-  try {
-    const report = await sweep({
-      ...sweepSettings(config),
-      store: store.sweeper,
-      driver,
-      dryRun: options.dryRun,
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (options.json) {
-          if (options.dryRun) items.push(event);
-        } else if (options.dryRun || event.error !== undefined || event.action === "kept") {
-          process.stdout.write(`${describe(event)}\n`);
-        }
-      },
-    });
-    process.stdout.write(options.json ? `${JSON.stringify(options.dryRun ? { ...report, items } : report, null, 2)}\n` : table(report));
-    return report;
-  } finally {
-    process.off("SIGINT", interrupt);
-    await store.close();
-  }
-}
-
-function describe(event: SweepEvent): string {
-  const extra = [event.multipartAborted ? "multipart aborted" : "", event.reason ?? "", event.error ?? ""].filter((s) => s !== "");
-  const what = event.eventId !== undefined ? `event ${event.eventId}` : event.linkId !== undefined ? `link ${event.linkId}` : `${event.bucket}/${event.key}`;
-  return `${event.action.padEnd(12)} ${event.job.padEnd(10)} ${what}  ${event.bytes} B${extra.length > 0 ? `  (${extra.join("; ")})` : ""}`;
-}
-
-function table(report: SweepReport): string {
-  const lines = [`${report.dryRun ? "Dry run (nothing changed)" : "Sweep"} at ${report.now}, ${report.durationMs} ms${report.aborted ? ", interrupted" : ""}:`];
-  for (const [job, r] of Object.entries(report.jobs)) {
-    const counts = Object.entries(r.counts).map(([action, n]) => `${action} ${n}`);
-    const words = [...(counts.length > 0 ? counts : ["nothing to do"]), `${r.bytes} bytes`];
-    if (r.errors > 0) words.push(`${r.errors} with errors`);
-    if (r.failure !== undefined) words.push(`FAILED: ${r.failure}`);
-    lines.push(`  ${job.padEnd(10)} ${words.join(", ")}`);
-  }
-  return `${lines.join("\n")}\n`;
 }

@@ -20,7 +20,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { type CopyResult, copyObjects, type CopyTarget } from "../../src/storage/copy.js";
 import { LocalDriver } from "../../src/storage/local/local-driver.js";
-import { applyCors, corsRules, parseOrigin, readCors } from "../../src/storage/s3/cors.js";
+import { parseOrigin } from "../../src/storage/origin.js";
+import { applyCors, corsRules, readCors } from "../../src/storage/s3/cors.js";
 import { initBuckets } from "../../src/storage/s3/init.js";
 import type { S3Driver } from "../../src/storage/s3/s3-driver.js";
 import { runStowage } from "../helpers/cli.js";
