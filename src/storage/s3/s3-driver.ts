@@ -277,11 +277,23 @@ export class S3Driver implements StorageDriver {
       if (stat.size !== 0) throw new StowageError("UPLOAD_CHANGED", "The object changed while it was being read; confirm again.");
       return { stat, bytes: new Uint8Array() };
     }
-    const total = /^bytes \d+-\d+\/(\d+)$/.exec(object.ContentRange ?? "")?.[1];
+    // A ranged answer names the object's size in `Content-Range`; a store that ignored the range
+    // answers the whole object (200, no `Content-Range`), whose length is the size.
+    const range = object.ContentRange;
+    const total = range === undefined ? undefined : /^bytes \d+-\d+\/(\d+)$/.exec(range)?.[1];
     const body = object.Body as Readable | undefined;
-    // A store that ignored the range answers the whole object: its length is the size, and
-    // only the first `length` bytes are read before the rest is dropped.
-    const bytes = body === undefined ? new Uint8Array() : await firstBytes(body, options.length);
+    if (range !== undefined && total === undefined) {
+      body?.destroy();
+      throw new StowageError("STORAGE_UNAVAILABLE", `The object store answered a range without the object's size (Content-Range: ${range}).`);
+    }
+    let bytes: Uint8Array;
+    try {
+      // A ranged answer is read to its end, so its connection goes back to the pool; of a whole
+      // object only the first `length` bytes are read, and the rest dropped with its connection.
+      bytes = body === undefined ? new Uint8Array() : range === undefined ? await firstBytes(body, options.length) : await readAll(body);
+    } catch (error) {
+      throw toStorageError(error, "read");
+    }
     return {
       stat: {
         size: total === undefined ? (object.ContentLength ?? bytes.length) : Number(total),
@@ -680,6 +692,13 @@ function exactLength(body: Readable, length: number, onError: (error: Error) => 
     if (error) onError(error);
   });
   return out;
+}
+
+/** A short body, whole. */
+async function readAll(body: Readable): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 /** Up to `length` bytes from the start of `body`; the rest, if any, is not read (the stream is destroyed). */
