@@ -290,7 +290,8 @@ export class S3Driver implements StorageDriver {
     try {
       // A ranged answer is read to its end, so its connection goes back to the pool; of a whole
       // object only the first `length` bytes are read, and the rest dropped with its connection.
-      bytes = body === undefined ? new Uint8Array() : range === undefined ? await firstBytes(body, options.length) : await readAll(body);
+      if (object.Body === undefined || body === undefined) bytes = new Uint8Array();
+      else bytes = range === undefined ? await firstBytes(body, options.length) : await object.Body.transformToByteArray();
     } catch (error) {
       throw toStorageError(error, "read");
     }
@@ -692,13 +693,6 @@ function exactLength(body: Readable, length: number, onError: (error: Error) => 
     if (error) onError(error);
   });
   return out;
-}
-
-/** A short body, whole. */
-async function readAll(body: Readable): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 /** Up to `length` bytes from the start of `body`; the rest, if any, is not read (the stream is destroyed). */
