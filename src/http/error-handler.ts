@@ -60,6 +60,9 @@ export function toStowageError(error: unknown): StowageError {
   return new StowageError("INTERNAL", "Something went wrong on our side.", { cause: error });
 }
 
+/** What an object's answer carries that an error answered in its place must not. */
+const OBJECT_HEADERS = ["etag", "last-modified", "accept-ranges", "content-disposition"];
+
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const stowageError = toStowageError(error);
   if (stowageError.status >= 500) {
@@ -76,6 +79,10 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (!request.raw.complete) void reply.header("Connection", "close");
   const retryAfter = stowageError.details?.retryAfterSeconds;
   if (typeof retryAfter === "number") void reply.header("Retry-After", String(retryAfter));
+  // A refusal is never cached, and describes no object: a route serving one may have set these
+  // before it failed (a 416 on a public object would otherwise be cached for a day).
+  for (const name of OBJECT_HEADERS) void reply.removeHeader(name);
+  void reply.header("Cache-Control", "no-store");
   const body: ErrorBody = { error: { code: stowageError.code, message: stowageError.message } };
   if (stowageError.details !== undefined) body.error.details = locateField(stowageError.details, request);
   // Serialized here: a route may already have set another Content-Type (an object being served).

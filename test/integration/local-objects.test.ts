@@ -4,8 +4,8 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PDF } from "../helpers/fixtures.js";
-import { type Presigned, presign } from "../helpers/flow.js";
+import { PDF, PNG } from "../helpers/fixtures.js";
+import { confirm, type Presigned, presign, presignAndPut } from "../helpers/flow.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { startStowage, type TestServer } from "../helpers/server.js";
 import { storedBytes } from "../helpers/stored.js";
@@ -194,5 +194,40 @@ describe("local object endpoint (the embedded default's stand-in for S3)", () =>
     assert.equal(res.headers["content-length"], String(PDF.length));
     assert.equal(res.headers["content-type"], "application/pdf");
     assert.equal(res.body.length, 0);
+  });
+
+  it("answers a key's folder as no object, before and after its upload is deleted, and caches no refusal", async () => {
+    const up = await presignAndPut(server, "carol@example.com", PNG, { ownerType: "avatar", contentType: "image/png" });
+    assert.equal((await confirm(server, "carol@example.com", up.id)).status, 200);
+    const objectUrl = `${server.baseUrl}/storage/public/${up.key}`;
+    const folders = up.key.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"));
+    assert.ok(folders.some((folder) => folder.includes("carol@example.com")), `a folder names the user: ${up.key}`);
+    const refusesFolders = async () => {
+      for (const folder of folders) {
+        for (const method of ["HEAD", "GET"]) {
+          const res = await rawRequest(`${server.baseUrl}/storage/public/${folder}`, { method });
+          assert.equal(res.status, 404, `${method} ${folder}`);
+          assert.equal(res.headers["last-modified"], undefined, `${method} ${folder}`);
+          assert.equal(res.headers.etag, undefined, `${method} ${folder}`);
+          assert.equal(res.headers["cache-control"], "no-store", `${method} ${folder}`);
+          if (method === "GET") assert.equal(res.json().error.code, "NOT_FOUND");
+        }
+      }
+    };
+    assert.equal((await rawRequest(objectUrl, { method: "GET" })).status, 200);
+    await refusesFolders();
+
+    // A refusal about a real object is not cached either, and carries none of its validators.
+    const outside = await rawRequest(objectUrl, { method: "GET", headers: { range: "bytes=9999-" } });
+    assert.equal(outside.status, 416);
+    assert.equal(outside.json().error.code, "RANGE_NOT_SATISFIABLE");
+    assert.equal(outside.headers["content-range"], `bytes */${PNG.length}`);
+    assert.equal(outside.headers["cache-control"], "no-store");
+    assert.equal(outside.headers.etag, undefined);
+    assert.equal(outside.headers["last-modified"], undefined);
+
+    assert.equal((await server.api("DELETE", `/v1/uploads/${up.id}`, { as: "carol@example.com" })).status, 204);
+    assert.equal((await rawRequest(objectUrl, { method: "GET" })).status, 404);
+    await refusesFolders();
   });
 });

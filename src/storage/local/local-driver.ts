@@ -144,7 +144,9 @@ export class LocalDriver implements StorageDriver {
     const path = this.#path(ref);
     return guardFs(async () => {
       const info = await statOrUndefined(path);
-      return info === undefined ? undefined : this.#statOf(ref, info);
+      // Only regular files are objects: a key's folder (`avatars/carol@example.com`) is not one,
+      // and must not answer as if it were (it would tell which users exist).
+      return info?.isFile() === true ? this.#statOf(ref, info) : undefined;
     });
   }
 
@@ -184,7 +186,9 @@ export class LocalDriver implements StorageDriver {
       });
       if (handle === undefined) return undefined;
       try {
-        const stat = await this.#statOf(options, await handle.stat());
+        const info = await handle.stat();
+        if (!info.isFile()) return undefined;
+        const stat = await this.#statOf(options, info);
         const buffer = Buffer.alloc(Math.min(options.length, stat.size));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
         return { stat, bytes: buffer.subarray(0, bytesRead) };
