@@ -56,6 +56,8 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   DATABASE_UNAVAILABLE: 503,
   STORAGE_UNAVAILABLE: 503,
+  /** A request that reached an instance draining for shutdown: another instance will answer it. */
+  SHUTTING_DOWN: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger } from "fastify";
+import { StowageError } from "../errors.js";
 import type { Metrics } from "../metrics/registry.js";
 import { requireCaller } from "./auth.js";
 import { clientErrorHandler } from "./client-errors.js";
@@ -75,6 +76,8 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
     // Router and HTTP parser refusals answer in the one error shape too.
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // Fastify's own 503 while closing has a body of its own and no request id: refused below instead.
+    return503OnClosing: false,
     ...serverOptionsOf(options.limits),
   }).withTypeProvider<TypeBoxTypeProvider>();
   limitConnections(app, options.limits);
@@ -97,9 +100,17 @@ export function buildApp(deps: HttpDeps, options: AppOptions): App {
   app.setNotFoundHandler(notFoundHandler);
   // The API is JSON only: a text/plain body is refused as 415, not parsed into a string.
   app.removeContentTypeParser("text/plain");
+  // A request arriving on an open keep-alive connection while the server drains (Fastify closes
+  // the connection after the answer): refused in the one error shape, before anything runs.
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
   // Set on arrival, so error answers carry it too; a synchronous hook costs less than onSend.
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("X-Request-Id", request.id);
+    if (closing) return done(new StowageError("SHUTTING_DOWN", "This server is shutting down: send the request again."));
     done();
   });
 

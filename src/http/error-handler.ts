@@ -70,7 +70,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   } else {
     request.log.info({ code: stowageError.code }, stowageError.message);
   }
-  if (stowageError.code === "DATABASE_UNAVAILABLE" || stowageError.code === "STORAGE_UNAVAILABLE") {
+  if (stowageError.status === 503) {
     void reply.header("Retry-After", "5");
   }
   // A request refused before its whole body arrived (a timeout, a part PUT to a gone upload, a

@@ -10,7 +10,7 @@ import { spawnStowage } from "../helpers/cli.js";
 import { PNG, png } from "../helpers/fixtures.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { freePort } from "../helpers/ports.js";
-import { slowClient } from "../helpers/slow-client.js";
+import { jsonOf, slowClient } from "../helpers/slow-client.js";
 
 const JWT_SECRET = "shutdown-test-jwt-secret-0123456789abcdef";
 
@@ -94,8 +94,19 @@ describe("stowage serve: shutdown and restart", () => {
     const stalled = stall(await presign(1_900_000), 1_900_000);
     await sleep(300);
     assert.equal(tmpFiles().length, 1);
+    // A keep-alive connection already open, whose request arrives during the drain.
+    const late = slowClient(base, { method: "GET", path: "/v1/quota", headers: auth, headEnds: false });
+    await sleep(100);
     const exit = exitOf(first);
     first.kill("SIGTERM");
+    await sleep(400);
+    late.send("\r\n");
+    const lateAnswer = await late.outcome;
+    assert.equal(lateAnswer.status, 503, lateAnswer.text);
+    assert.equal(jsonOf(lateAnswer.text).error.code, "SHUTTING_DOWN");
+    assert.match(lateAnswer.text, /\r\nx-request-id: \S+\r\n/i);
+    assert.match(lateAnswer.text, /\r\nretry-after: \d+\r\n/i);
+    assert.match(lateAnswer.text, /\r\nconnection: close\r\n/i);
     const { code, afterMs } = await Promise.race([exit, sleep(8000).then(() => ({ code: "still running after 8 s", afterMs: 8000 }))]);
     assert.equal(code, 0);
     assert.ok(afterMs >= 1800 && afterMs < 5000, `exited ${afterMs} ms after SIGTERM`);
