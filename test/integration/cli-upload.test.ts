@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FileResult } from "../../src/cli/upload-report.js";
-import { runStowage, spawnStowage } from "../helpers/cli.js";
+import { ROOT, runStowage, spawnStowage } from "../helpers/cli.js";
 import { tempPostgres, type TestDatabase } from "../helpers/databases.js";
 import { PNG, png } from "../helpers/fixtures.js";
 import { relay } from "../helpers/relay.js";
@@ -184,6 +184,29 @@ describe("stowage upload on the embedded default", () => {
       assert.equal(row.status, "confirmed");
       assert.equal(row.filename, i === 0 ? "one.png" : "two.png");
     }
+  });
+
+  it("on a terminal, draws a bar per file that ends at 100 % and done, then prints the URLs", async () => {
+    const files = [join(dir, "first.png"), join(dir, "second.png")];
+    writeFileSync(files[0] as string, png(3000));
+    writeFileSync(files[1] as string, png(90_000));
+    const token = await backend.server.token("tty-user");
+    // `script` gives the command a pseudo-terminal for stdout and stderr, as a person's shell would.
+    const argv = [process.execPath, "--import", import.meta.resolve("tsx"), join(ROOT, "src/main.ts"), "upload",
+      "--url", backend.server.baseUrl, "--owner-type", "avatar", "--resume-file", resumeFile(), ...files];
+    const command = argv.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+    const res = await finished(spawn("script", ["-qfec", command, "/dev/null"], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", STOWAGE_TOKEN: token, TERM: "xterm", COLUMNS: "120" },
+      stdio: ["ignore", "pipe", "pipe"],
+    }));
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const screen = res.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+    for (const [name, size] of [["first.png ", "2.9 KiB"], ["second.png", "87.9 KiB"]] as const) {
+      assert.match(screen, new RegExp(`${name} \\[█{24}\\] 100% +${size.replace(".", "\\.")} of ${size.replace(".", "\\.")} +done`), screen);
+    }
+    const rows = (await backend.server.api("GET", "/v1/uploads?limit=10", { as: "tty-user" })).json().items as { id: string }[];
+    assert.equal(rows.length, 2);
+    for (const row of rows) assert.match(screen, new RegExp(`: confirmed, .*id ${row.id}  http://`), screen);
   });
 
   it("refuses a file of the wrong type with the server's code and its figures, exits 1, and still uploads the other", async () => {
