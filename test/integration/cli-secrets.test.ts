@@ -112,6 +112,14 @@ describe("stowage serve in a data directory of its own", () => {
     assert.deepEqual(readdirSync(elsewhere), [], "the token command created files");
   });
 
+  it("builds nothing again from unchanged sources, which keeps a second `npm start` quick", async () => {
+    const compiled = ["dist/src/main.js", "dist/src/http/app.js", "dist/packages/client/src/upload.js", "dist/.tsbuildinfo"];
+    const mtimes = () => compiled.map((file) => statSync(join(ROOT, file)).mtimeMs);
+    const before = mtimes();
+    await promisify(execFile)("npm", ["run", "-s", "build"], { cwd: ROOT });
+    assert.deepEqual(mtimes(), before, "tsc wrote its output again");
+  });
+
   it("the built command (bin/stowage.js on dist/) uploads through the client SDK it carries", async () => {
     const token = (await runStowage(["token", "--user", "built"], { STOWAGE_DATA_DIR: dataDir })).stdout.trim();
     const dir = tempDir("built-upload");
