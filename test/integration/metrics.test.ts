@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "../../src/logger.js";
 import { sweepOnSchedule } from "../../src/sweeper/schedule.js";
@@ -230,6 +232,43 @@ describe("metrics of the scheduled sweep", () => {
       assert.ok((sampleValue(samples, "stowage_sweep_last_run_timestamp_seconds") ?? 0) > Date.now() / 1000 - 60);
     } finally {
       await schedule.stop();
+    }
+  });
+
+  it("counts, per job, the items handled by action and the items that left something behind", async () => {
+    const own = await startStowage();
+    const logger = createLogger("silent");
+    try {
+      // Written straight to disk, older than the orphan grace (24 h): two objects no upload
+      // needs, and one whose name no object key can have (skipped, and reported as an error).
+      const objects = join(own.dataDir, "storage", "objects", "private", "documents");
+      const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+      for (const name of ["ghost/0197a1e0.pdf", "zz-ghost/0197a1e1.pdf", "evil\\name.pdf"]) {
+        await mkdir(dirname(join(objects, name)), { recursive: true });
+        await writeFile(join(objects, name), "orphan");
+        await utimes(join(objects, name), twoDaysAgo, twoDaysAgo);
+      }
+      const schedule = sweepOnSchedule({ ...own.config, sweep: { ...own.config.sweep, intervalSeconds: 1 } }, own.runtime, logger);
+      try {
+        let samples: Sample[] = [];
+        for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }) === undefined; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          samples = await scrape(own.baseUrl);
+        }
+        assert.equal(sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "deleted" }), 2);
+        assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "skipped" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_bytes_total", { job: "orphans" }), 12);
+        assert.equal(sampleValue(samples, "stowage_sweep_item_errors_total", { job: "orphans" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_item_errors_total", { job: "abandoned" }), 0);
+        assert.equal(sampleValue(samples, "stowage_sweep_job_failures_total", { job: "orphans" }), 0);
+        const items = samples.filter((s) => s.name === "stowage_sweep_items_total").map((s) => `${s.labels.job} ${s.labels.action}`);
+        assert.deepEqual(items.sort(), ["orphans deleted", "orphans skipped"], "no series for an action that never happened");
+      } finally {
+        await schedule.stop();
+      }
+    } finally {
+      await own.close();
     }
   });
 });
