@@ -2,6 +2,7 @@
 // a server: unawaited promises) and @stylistic for layout. Biome was the first choice but its
 // per-platform binaries are not all served by the registry CI uses, so `npm ci` cannot verify
 // its lockfile entries.
+import { builtinModules } from "node:module";
 import js from "@eslint/js";
 import stylistic from "@stylistic/eslint-plugin";
 import tseslint from "typescript-eslint";
@@ -30,9 +31,37 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js"], languageOptions: { globals: { process: "readonly", URL: "readonly", console: "readonly" } } },
+  // The API contract goes as it is into the client SDK's browser bundle: nothing from Node or
+  // Fastify, and from the rest of src/ only the two files it needs, which import nothing at all.
+  // src/api/ is flat, so `../` always leaves it.
+  {
+    files: ["src/api/**/*.ts"],
+    ignores: ["src/api/**/*.test.ts"],
+    rules: { "no-restricted-imports": contractImports("^(/|\\.\\./(?!errors\\.js$|uploads/status\\.js$))", "src/api/ takes only ../errors.js and ../uploads/status.js from the rest of src/") },
+  },
+  {
+    files: ["src/errors.ts", "src/uploads/status.ts"],
+    rules: { "no-restricted-imports": contractImports("^[./]", "src/api/ imports this file, so it imports no other") },
+  },
   { files: ["bench/**/*.ts"], rules: { "no-console": "off" } },
   {
     files: ["test/**/*.ts", "src/**/*.test.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-floating-promises": "off" },
   },
 );
+
+/**
+ * `no-restricted-imports` for the contract's files: Node (bare built-ins such as `fs/promises`,
+ * and `node:*`), Fastify, and the relative imports `local` matches (a regex), saying `why` not.
+ */
+function contractImports(local, why) {
+  const bundle = "the API contract goes as it is into the SDK's browser bundle";
+  return ["error", {
+    paths: builtinModules.map((name) => ({ name, message: `No Node here: ${bundle}.` })),
+    patterns: [
+      { group: ["node:*"], message: `No Node here: ${bundle}.` },
+      { group: ["fastify*", "@fastify/*", "mercurius*"], message: `No Fastify here: ${bundle}, and routes use it, never the other way round.` },
+      { regex: local, message: `${why}: ${bundle}.` },
+    ],
+  }];
+}

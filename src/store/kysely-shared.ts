@@ -27,6 +27,12 @@ const UNAVAILABLE_CODES = new Set([
   "53300",
 ]);
 
+/**
+ * pg's own failure when a connection is lost under a query (server restart, network cut): it has
+ * no `code`, only this message (pg 8).
+ */
+const PG_CONNECTION_LOST = "Connection terminated unexpectedly";
+
 export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
   const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
   return {
@@ -70,7 +76,7 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     const code = String((error as { code?: unknown } | undefined)?.code ?? "");
     const family = code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code;
-    if (UNAVAILABLE_CODES.has(family)) {
+    if (UNAVAILABLE_CODES.has(family) || (error instanceof Error && error.message === PG_CONNECTION_LOST)) {
       throw new StowageError("DATABASE_UNAVAILABLE", "The metadata database is not available.", {
         cause: error,
       });

@@ -22,5 +22,9 @@ export function openPostgresStore(connectionString: string, options: { max?: num
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on("error", () => undefined);
+  // Nor a client in use: it emits `error` besides failing its query, and pg-pool listens only
+  // while a client is idle, so that event, unheard, ended the process. The query's rejection
+  // carries the failure to the caller.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
 }

@@ -127,6 +127,41 @@ describe("GraphQL in production", () => {
   });
 });
 
+describe("GraphQL in production, with the API described on request", () => {
+  // Each setting on its own server, so one that turned on the other's surface would be caught too.
+  it("STOWAGE_API_DOCS=true serves /openapi.json and /docs, and leaves introspection off", async () => {
+    const server = await startStowage({ NODE_ENV: "production", STOWAGE_API_DOCS: "true" });
+    try {
+      const doc = await server.api("GET", "/openapi.json");
+      assert.equal(doc.status, 200);
+      assert.equal(doc.json().openapi, "3.1.0");
+      assert.ok(doc.json().paths["/v1/uploads"], "the document describes the REST routes");
+      const page = await server.api("GET", "/docs/");
+      assert.equal(page.status, 200);
+      assert.match(page.body.toString(), /swagger-ui/i);
+      const introspection = await graphql(server, "alice", "{ __schema { types { name } } }");
+      assert.equal(introspection.status, 400);
+      assert.match(introspection.body.errors?.[0]?.message ?? "", /introspection/i);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("STOWAGE_GRAPHQL_INTROSPECTION=true answers introspection, and serves no API docs", async () => {
+    const server = await startStowage({ NODE_ENV: "production", STOWAGE_GRAPHQL_INTROSPECTION: "true" });
+    try {
+      const schema = await graphql(server, "alice", "{ __schema { mutationType { fields { name } } } }");
+      assert.equal(schema.status, 200);
+      const names = schema.body.data.__schema.mutationType.fields.map((f: { name: string }) => f.name);
+      assert.ok(names.includes("generateUploadUrl") && names.includes("confirmMediaUpload"), JSON.stringify(names));
+      assert.equal((await server.api("GET", "/openapi.json")).status, 404);
+      assert.equal((await server.api("GET", "/docs/")).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("the SEQ-IF-001 flow with Apollo Client", () => {
   let server: TestServer;
   before(async () => {

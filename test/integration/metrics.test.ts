@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
+import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "../../src/logger.js";
 import { sweepOnSchedule } from "../../src/sweeper/schedule.js";
-import { PNG } from "../helpers/fixtures.js";
+import { tempPostgres } from "../helpers/databases.js";
+import { PDF, PNG } from "../helpers/fixtures.js";
 import { confirm, presign, presignAndPut } from "../helpers/flow.js";
 import { putPresigned, rawRequest } from "../helpers/http.js";
 import { sampleValue, scrape, type Sample } from "../helpers/metrics.js";
+import { relay } from "../helpers/relay.js";
+import { s3Env, stowageS3Env, tempBucket } from "../helpers/s3.js";
 import { freePort, startStowage, type TestServer } from "../helpers/server.js";
 import { graphql } from "../helpers/surfaces.js";
 
@@ -230,6 +235,100 @@ describe("metrics of the scheduled sweep", () => {
       assert.ok((sampleValue(samples, "stowage_sweep_last_run_timestamp_seconds") ?? 0) > Date.now() / 1000 - 60);
     } finally {
       await schedule.stop();
+    }
+  });
+
+  it("counts, per job, the items handled by action and the items that left something behind", async () => {
+    const own = await startStowage();
+    const logger = createLogger("silent");
+    try {
+      // Written straight to disk, older than the orphan grace (24 h): two objects no upload
+      // needs, and one whose name no object key can have (skipped, and reported as an error).
+      const objects = join(own.dataDir, "storage", "objects", "private", "documents");
+      const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+      for (const name of ["ghost/0197a1e0.pdf", "zz-ghost/0197a1e1.pdf", "evil\\name.pdf"]) {
+        await mkdir(dirname(join(objects, name)), { recursive: true });
+        await writeFile(join(objects, name), "orphan");
+        await utimes(join(objects, name), twoDaysAgo, twoDaysAgo);
+      }
+      const schedule = sweepOnSchedule({ ...own.config, sweep: { ...own.config.sweep, intervalSeconds: 1 } }, own.runtime, logger);
+      try {
+        let samples: Sample[] = [];
+        for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }) === undefined; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          samples = await scrape(own.baseUrl);
+        }
+        assert.equal(sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "deleted" }), 2);
+        assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "skipped" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_bytes_total", { job: "orphans" }), 12);
+        assert.equal(sampleValue(samples, "stowage_sweep_item_errors_total", { job: "orphans" }), 1);
+        assert.equal(sampleValue(samples, "stowage_sweep_item_errors_total", { job: "abandoned" }), 0);
+        assert.equal(sampleValue(samples, "stowage_sweep_job_failures_total", { job: "orphans" }), 0);
+        const items = samples.filter((s) => s.name === "stowage_sweep_items_total").map((s) => `${s.labels.job} ${s.labels.action}`);
+        assert.deepEqual(items.sort(), ["orphans deleted", "orphans skipped"], "no series for an action that never happened");
+      } finally {
+        await schedule.stop();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe("metrics of storage and database outages (PostgreSQL and Ceph RGW behind relays)", () => {
+  it("counts STORAGE_UNAVAILABLE and DATABASE_UNAVAILABLE answers by code, on REST and GraphQL alike", async () => {
+    const database = await tempPostgres();
+    const bucket = await tempBucket("stowage-metrics");
+    // Each behind a relay the test can cut: a real outage of the real server, nothing mocked.
+    const pgUrl = new URL(database.env.DATABASE_URL as string);
+    const dbLink = await relay(new URL(`tcp://${pgUrl.hostname}:${pgUrl.port || "5432"}`), await freePort());
+    pgUrl.host = `127.0.0.1:${dbLink.port}`;
+    const s3Link = await relay(new URL(s3Env().endpoint), await freePort());
+    let server: TestServer | undefined;
+    try {
+      server = await startStowage({
+        ...stowageS3Env(bucket.name),
+        STOWAGE_S3_ENDPOINT: `http://127.0.0.1:${s3Link.port}`,
+        DATABASE_URL: pgUrl.toString(),
+      });
+      const up = await presignAndPut(server, "dora", PDF, { contentType: "application/pdf" });
+      const confirmByGraphql = "mutation($id: ID) { confirmMediaUpload(uploadId: $id) { success } }";
+
+      await s3Link.cut();
+      try {
+        const rest = await confirm(server, "dora", up.id);
+        assert.equal(rest.status, 503);
+        assert.equal(rest.json().error.code, "STORAGE_UNAVAILABLE");
+        const gql = await graphql(server, "dora", confirmByGraphql, { id: up.id });
+        assert.equal(gql.body.errors?.[0]?.extensions.code, "STORAGE_UNAVAILABLE");
+      } finally {
+        await s3Link.restore();
+      }
+
+      await dbLink.cut();
+      try {
+        const rest = await server.api("GET", "/v1/quota", { as: "dora" });
+        assert.equal(rest.status, 503);
+        assert.equal(rest.json().error.code, "DATABASE_UNAVAILABLE");
+        const gql = await graphql(server, "dora", "{ quota { usedBytes } }");
+        assert.equal(gql.body.errors?.[0]?.extensions.code, "DATABASE_UNAVAILABLE");
+      } finally {
+        await dbLink.restore();
+      }
+
+      // Both back: the upload confirms, and only the four refusals above were counted.
+      assert.equal((await confirm(server, "dora", up.id)).status, 200);
+      const samples = await scrape(server.baseUrl);
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "STORAGE_UNAVAILABLE" }), 2);
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "DATABASE_UNAVAILABLE" }), 2);
+      assert.equal(sampleValue(samples, "stowage_errors_total", { code: "INTERNAL" }), undefined, "no outage counted as a bug");
+      assert.equal(sampleValue(samples, DURATION, { method: "POST", route: "/v1/uploads/:id/confirm", status_code: "503" }), 1);
+      assert.equal(sampleValue(samples, DURATION, { method: "GET", route: "/v1/quota", status_code: "503" }), 1);
+    } finally {
+      await server?.close();
+      await Promise.all([dbLink.cut(), s3Link.cut()]);
+      await Promise.all([database.drop(), bucket.drop()]);
     }
   });
 });
