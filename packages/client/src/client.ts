@@ -23,6 +23,17 @@ export interface ClientOptions {
   authorization?: (token: string) => string;
   /** Retries of API calls and transfers (defaults: 5 tries after the first, 300 ms doubling, 30 s stall). */
   retry?: RetryOptions;
+  /**
+   * How long one try of an API call (presign, signing parts, complete, confirm, get, list…) may
+   * take, its answer's body included, before it is cut and tried again like a network failure
+   * (`TIMEOUT` once every try timed out). Default 30 s; 0 turns it off. The caller's `signal`
+   * still stops a call at once. Transfers have no such limit (a big part may take minutes): they
+   * are cut when they stall (`retry.stallTimeoutMs`).
+   *
+   * @example
+   * createClient({ baseUrl, getToken, apiTimeoutMs: 10_000 }); // a flaky mobile network: give up on a try sooner
+   */
+  apiTimeoutMs?: number;
   /** Parts sent at once (default 4). */
   concurrency?: number;
   /** Where unfinished multipart uploads are remembered (default: `localStorage` in browsers, memory in Node). */
@@ -55,12 +66,16 @@ export interface Platform<Input> {
   resumeStore(): ResumeStore;
 }
 
+/** Long enough for a confirm that sniffs a large object on a slow store; short of "forever". */
+export const DEFAULT_API_TIMEOUT_MS = 30_000;
+
 export function clientFor<Input>(platform: Platform<Input>, options: ClientOptions): StowageClient<Input> {
   const retry = retrySettings(options.retry);
   const api = new Api({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
     retry,
+    timeoutMs: options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS,
     ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });

@@ -6,6 +6,7 @@ import { putWithRetry } from "./put.js";
 import { checkAgainstPolicy } from "./policy-check.js";
 import { fingerprint, type ResumeEntry, type ResumeStore } from "./resume.js";
 import type { RetryOptions, RetrySettings } from "./retry.js";
+import { anySignal } from "./signals.js";
 import type { UploadSource } from "./source.js";
 import type { Transport } from "./transport.js";
 
@@ -308,17 +309,4 @@ async function uploadParts(ctx: UploadContext, source: UploadSource, job: PartsJ
 /** The error that stopped the upload, rather than the abort it caused in the other parts. */
 function firstCause(reason: unknown, first: unknown): unknown {
   return first ?? reason;
-}
-
-/** An AbortSignal that aborts when any of these does (AbortSignal.any where the platform has it). */
-export function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  if (any !== undefined) return any(present);
-  const controller = new AbortController();
-  for (const s of present) {
-    if (s.aborted) controller.abort(s.reason);
-    else s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
-  }
-  return controller.signal;
 }
