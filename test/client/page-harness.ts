@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { build } from "esbuild";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { launchBrowser } from "../helpers/browser.js";
+import { BROWSER_STEP_TIMEOUT_MS, launchBrowser } from "../helpers/browser.js";
 import type { PageConfig } from "./pages/page-config.js";
 
 export const ARTIFACTS = join(import.meta.dirname, "..", "..", "test-artifacts");
@@ -97,6 +97,7 @@ export async function openPage(
   options: { entry: string; config: PageConfig; query?: string },
 ): Promise<TestPage> {
   const context = await browser.newContext({ viewport: { width: 960, height: 720 } });
+  context.setDefaultTimeout(BROWSER_STEP_TIMEOUT_MS);
   await context.addInitScript((config) => {
     window.stowageTest = config;
   }, options.config);

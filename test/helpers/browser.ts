@@ -39,9 +39,17 @@ export interface TestPage {
   close(): Promise<void>;
 }
 
+/**
+ * How long a browser step may wait (Playwright's default is 30 s). CI runs two suites side by
+ * side on two cores, each with Chromium: a throttled 5 MiB part and its MD5 took over 30 s there
+ * once. A step that goes right takes what it takes; this only bounds one that never would.
+ */
+export const BROWSER_STEP_TIMEOUT_MS = 90_000;
+
 /** A page in a context of its own: no cookies, storage or cache shared with any other test. */
 export async function openPage(browser: Browser): Promise<TestPage> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  context.setDefaultTimeout(BROWSER_STEP_TIMEOUT_MS);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (message) => {
