@@ -1,19 +1,35 @@
 /**
- * The Uppy plugin and the React hook in real Chromium against the real server (SQLite + local
- * disk), the page on an origin of its own: an Uppy 6 Dashboard driven by clicks and a file input,
- * and a React 19 page in StrictMode.
+ * The Uppy plugin and the React hook in real Chromium against the real server, on the embedded
+ * default (SQLite + local disk) and on PostgreSQL + Ceph RGW (its CORS set for the pages' origin
+ * by `stowage storage cors`, so the browser itself enforces it and ETag exposure), the pages on
+ * an origin of their own: an Uppy 6 Dashboard driven by clicks and a file input, and a React 19
+ * page in StrictMode.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { png } from "../helpers/fixtures.js";
-import { startStowage, type TestServer } from "../helpers/server.js";
-import { MiB, MP4_HEADER, sweepConfigFile } from "../helpers/sweep.js";
+import type { TestServer } from "../helpers/server.js";
+import { openStoreTo, storageUrls } from "../helpers/store-origin.js";
+import { MiB, MP4_HEADER, SWEEP_BACKENDS, type SweepBackend } from "../helpers/sweep.js";
 import { type BuiltPages, buildPages, launchChromium, openPage, type TestPage } from "./page-harness.js";
 import type { PageConfig } from "./pages/page-config.js";
 
-const video = (size: number) => Buffer.concat([MP4_HEADER, randomBytes(size - MP4_HEADER.length)]);
+/**
+ * A 12 MiB MP4 written to disk, picked by its path: Chromium reads it from there. (Handed over as
+ * a buffer, its bytes cross the DevTools pipe as base64 and are rebuilt in the page, which on a
+ * loaded machine took setInputFiles past its 30 s.)
+ */
+let videoDir: string;
+const videoFile = async (name: string) => {
+  const path = join(videoDir, name);
+  await writeFile(path, Buffer.concat([MP4_HEADER, randomBytes(VIDEO_SIZE - MP4_HEADER.length)]));
+  return path;
+};
 const VIDEO_SIZE = 12 * MiB; // three parts: 5 + 5 + 2 MiB
 /** Slow enough to click midway through a 12 MiB upload, fast enough to finish in seconds. */
 const THROTTLE = 3 * MiB;
@@ -52,26 +68,36 @@ function partPuts(page: Page): number[] {
   return parts;
 }
 
-describe("Uppy and React in Chromium", () => {
+// One bundle of the pages and one Chromium for both backends.
+let pages: BuiltPages;
+let browser: Browser;
+before(async () => {
+  [pages, browser, videoDir] = await Promise.all([
+    buildPages(["uppy-dashboard.ts", "react-upload.tsx"]), launchChromium(), mkdtemp(join(tmpdir(), "stowage-uppy-react-")),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await pages?.close();
+  await rm(videoDir, { recursive: true, force: true });
+});
+
+for (const [backendName, makeBackend] of SWEEP_BACKENDS) describe(`Uppy and React in Chromium on ${backendName}`, () => {
+  const slug = backendName.startsWith("SQLite") ? "local" : "s3";
+  let backend: SweepBackend;
   let server: TestServer;
-  let pages: BuiltPages;
-  let browser: Browser;
   const open: TestPage[] = [];
 
   before(async () => {
-    [pages, browser] = await Promise.all([buildPages(["uppy-dashboard.ts", "react-upload.tsx"]), launchChromium()]);
-    // The pages' origin is another than the server's: its CORS lets them in.
-    server = await startStowage({
-      STOWAGE_CONFIG_FILE: sweepConfigFile(),
-      STOWAGE_CORS_ORIGINS: pages.origin,
-      STOWAGE_DEFAULT_QUOTA_BYTES: String(200 * MiB),
-    });
+    // The pages' origin is another than the server's: its CORS lets them in, and on S3 the
+    // buckets' CORS (set as an operator would) lets them PUT and read ETags.
+    backend = await makeBackend({ STOWAGE_CORS_ORIGINS: pages.origin, STOWAGE_DEFAULT_QUOTA_BYTES: String(200 * MiB) });
+    server = backend.server;
+    await openStoreTo(backend, pages.origin);
   });
   after(async () => {
     await Promise.all(open.map((p) => p.close().catch(() => undefined)));
-    await browser?.close();
-    await pages?.close();
-    await server?.close();
+    await backend?.close();
   });
 
   const openAs = async (user: string, entry: string, extra: { query?: string } & Omit<PageConfig, "baseUrl" | "token"> = {}) => {
@@ -90,7 +116,7 @@ describe("Uppy and React in Chromium", () => {
   const eventsOf = async (p: TestPage, type: string) => (await p.events()).filter((e) => e.type === type);
 
   describe("StowageUploader in an Uppy Dashboard", () => {
-    const addFiles = (p: TestPage, files: { name: string; mimeType: string; buffer: Buffer }[]) =>
+    const addFiles = (p: TestPage, files: { name: string; mimeType: string; buffer: Buffer }[] | string[]) =>
       p.page.locator("input.uppy-Dashboard-input[type=file]").first().setInputFiles(files);
     const clickUpload = (p: TestPage) => p.page.locator(".uppy-StatusBar-actionBtn--upload").click();
     const progressOver = (p: TestPage, bytes: number) =>
@@ -111,7 +137,7 @@ describe("Uppy and React in Chromium", () => {
       const listed = await uploadsOf("uppy-ann");
       assert.deepEqual(listed.map((u) => [u.id, u.status, u.size]), [[body.id, "confirmed", 40_000]]);
       await p.page.getByText("Complete", { exact: true }).waitFor();
-      await p.screenshot("uppy-dashboard-success");
+      await p.screenshot(`uppy-dashboard-success-${slug}`);
       assert.deepEqual(p.consoleErrors, []);
     });
 
@@ -145,7 +171,7 @@ describe("Uppy and React in Chromium", () => {
       const notice = await p.page.locator(".uppy-Informer [role=tooltip][aria-label='This file is 1.5 MB; the limit is 1 MB.']").first().boundingBox();
       if (notice !== null) await p.page.mouse.move(notice.x + notice.width / 2, notice.y + notice.height / 2);
       await p.page.waitForTimeout(400); // the tooltip fades in
-      await p.screenshot("uppy-dashboard-refusals");
+      await p.screenshot(`uppy-dashboard-refusals-${slug}`);
       // Nothing is left pending; the fake PNG is recorded as rejected.
       assert.deepEqual((await uploadsOf("uppy-refused")).map((u) => u.status), ["rejected"]);
       assert.equal((await quotaOf("uppy-refused")).pendingUploads, 0);
@@ -157,7 +183,7 @@ describe("Uppy and React in Chromium", () => {
     it("tells Uppy of each transfer retry, fails with a network error, and retryAll then uploads it", async () => {
       const p = await openAs("uppy-retry", "uppy-dashboard", { retry: { retries: 2, minDelayMs: 20, maxDelayMs: 50 } });
       // The store cannot be reached: every PUT fails at the network level.
-      const storage = `${server.baseUrl}/storage/**`;
+      const storage = storageUrls(backend);
       await p.context.route(storage, (route) => route.abort("connectionreset"));
       await addFiles(p, [{ name: "flaky.png", mimeType: "image/png", buffer: png(30_000) }]);
       await clickUpload(p);
@@ -179,7 +205,7 @@ describe("Uppy and React in Chromium", () => {
     it("pauses a multipart upload and resumes it from the parts the store kept", async () => {
       const p = await openAs("uppy-pause", "uppy-dashboard", { partConcurrency: 1 });
       await p.throttleUpload(THROTTLE);
-      await addFiles(p, [{ name: "clip.mp4", mimeType: "video/mp4", buffer: video(VIDEO_SIZE) }]);
+      await addFiles(p, [await videoFile("clip.mp4")]);
       const parts = partPuts(p.page);
       await clickUpload(p);
       // Parts go one at a time: past 6 MiB, part 1 (5 MiB) is stored and part 2 is on its way.
@@ -187,7 +213,7 @@ describe("Uppy and React in Chromium", () => {
       await p.page.getByRole("button", { name: "Pause upload" }).click();
       await p.page.getByRole("button", { name: "Resume upload" }).waitFor();
       await p.page.waitForFunction(() => window.testEvents.some((e) => e.type === "upload-pause"));
-      await p.screenshot("uppy-dashboard-paused");
+      await p.screenshot(`uppy-dashboard-paused-${slug}`);
       const paused = await uploadsOf("uppy-pause");
       assert.deepEqual(paused.map((u) => u.status), ["pending"], "the pending upload stays while paused");
       const sentBefore = parts.length;
@@ -207,14 +233,14 @@ describe("Uppy and React in Chromium", () => {
       const p = await openAs("uppy-cancel", "uppy-dashboard");
       const ids = presignedIds(p.page);
       await p.throttleUpload(THROTTLE);
-      await addFiles(p, [{ name: "first.mp4", mimeType: "video/mp4", buffer: video(VIDEO_SIZE) }]);
+      await addFiles(p, [await videoFile("first.mp4")]);
       await clickUpload(p);
       await progressOver(p, 2 * MiB);
       await p.page.locator("[data-cy=cancel]").click();
       await eventually("the running upload", () => uploadOf("uppy-cancel", ids[0] as string), (u) => u.status === "deleted");
 
       // Paused, no transfer runs to see the abort: the plugin deletes the pending upload itself.
-      await addFiles(p, [{ name: "second.mp4", mimeType: "video/mp4", buffer: video(VIDEO_SIZE) }]);
+      await addFiles(p, [await videoFile("second.mp4")]);
       await clickUpload(p);
       await progressOver(p, 2 * MiB);
       await p.page.getByRole("button", { name: "Pause upload" }).click();
@@ -249,7 +275,7 @@ describe("Uppy and React in Chromium", () => {
       const [resolved] = await eventsOf(p, "resolved");
       const listed = await uploadsOf("react-ann");
       assert.deepEqual(listed.map((u) => [u.id, u.status, u.ownerType]), [[resolved?.id, "confirmed", "avatar"]]);
-      await p.screenshot("react-done");
+      await p.screenshot(`react-done-${slug}`);
       assert.deepEqual(p.consoleErrors, []);
     });
 
@@ -257,16 +283,16 @@ describe("Uppy and React in Chromium", () => {
       const p = await openAs("react-pause", "react-upload");
       const ids = presignedIds(p.page);
       await p.throttleUpload(THROTTLE);
-      await p.page.getByLabel("File").setInputFiles({ name: "clip.mp4", mimeType: "video/mp4", buffer: video(VIDEO_SIZE) });
+      await p.page.getByLabel("File").setInputFiles(await videoFile("clip.mp4"));
       await p.page.waitForFunction(() => Number(document.querySelector("progress")?.value) > 0.4);
       await p.page.getByRole("button", { name: "Pause" }).click();
       await p.page.getByText("paused", { exact: true }).waitFor();
-      await p.screenshot("react-paused");
+      await p.screenshot(`react-paused-${slug}`);
       await p.page.getByRole("button", { name: "Resume" }).click();
       await p.page.getByLabel("Result").waitFor({ timeout: 30_000 });
       assert.deepEqual((await eventsOf(p, "resolved")).map((e) => e.resumed), [true]);
 
-      await p.page.getByLabel("File").setInputFiles({ name: "other.mp4", mimeType: "video/mp4", buffer: video(VIDEO_SIZE) });
+      await p.page.getByLabel("File").setInputFiles(await videoFile("other.mp4"));
       await p.page.waitForFunction(() => Number(document.querySelector("progress")?.value) > 0.2);
       await p.page.getByRole("button", { name: "Abort" }).click();
       await p.page.getByText("idle", { exact: true }).waitFor();

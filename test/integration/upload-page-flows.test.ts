@@ -4,17 +4,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import type { Browser, Page, Request } from "playwright-core";
 import type { PresignAnswer, QuotaAnswer } from "../../src/api/index.js";
 import { applyCors, corsRules } from "../../src/storage/s3/cors.js";
 import { launchBrowser, openPage, screenshot, type TestPage } from "../helpers/browser.js";
-import { runStowage } from "../helpers/cli.js";
 import { gradientPng } from "../helpers/fixtures.js";
 import { rawRequest } from "../helpers/http.js";
 import { buildTestPage, type TestPageBuild } from "../helpers/page.js";
 import { countPutBytes, holdParts, isPartPut, isPresign, partOf } from "../helpers/page-network.js";
-import { adminClient, stowageS3Env } from "../helpers/s3.js";
+import { adminClient } from "../helpers/s3.js";
+import { openStoreTo } from "../helpers/store-origin.js";
 import { DAY, later, MiB, MP4_HEADER, multipartAlive, objectExists, runSweep, statusOf, SWEEP_BACKENDS, type SweepBackend } from "../helpers/sweep.js";
 
 /** Policy `video` (sweepConfigFile) goes multipart from 5 MiB: this is parts of 5, 5 and 2 MiB. */
@@ -27,6 +26,8 @@ const QUOTA = 20 * MiB;
 const user = (name: string) => `${name}-${randomBytes(4).toString("hex")}`;
 const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
 const video = (size = VIDEO_SIZE) => Buffer.concat([MP4_HEADER, randomBytes(size - MP4_HEADER.length)]);
+/** A 1×1 GIF: a real image, of a type the built-in `avatar` does not take. */
+const GIF = Buffer.from("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==", "base64");
 /** A file for `setInputFiles`, from memory. */
 const file = (name: string, mimeType: string, buffer: Buffer) => ({ name, mimeType, buffer });
 const isStorageOrUploadCall = (request: Request) => request.method() === "PUT" || isPresign(request);
@@ -47,24 +48,9 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
     backend = await makeBackend({ STOWAGE_DEFAULT_QUOTA_BYTES: String(QUOTA) }, { pageDir: build.dir });
     browser = await launchBrowser();
     origin = backend.server.baseUrl;
-    if (backend.s3 !== undefined) {
-      // As an operator would: the real CLI lets the page's origin PUT to the buckets and read ETags.
-      const cors = await runStowage(["storage", "cors", "--origin", origin], {
-        ...stowageS3Env(backend.s3.media, backend.s3.compliance),
-        STOWAGE_DATA_DIR: backend.server.dataDir,
-        LOG_LEVEL: "warn",
-      });
-      assert.equal(cors.code, 0, cors.stderr);
-      // Public owner types are served from the bucket's own URL here (no CDN in front): their
-      // prefix is made readable by anyone, as an operator would with a bucket policy.
-      const admin = adminClient();
-      const policy = {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${backend.s3.media}/avatars/*` }],
-      };
-      await admin.send(new PutBucketPolicyCommand({ Bucket: backend.s3.media, Policy: JSON.stringify(policy) }));
-      admin.destroy();
-    }
+    // As an operator would: the page's origin may PUT to the buckets and read ETags, and public
+    // owner types are served from the bucket's own URL (no CDN in front).
+    await openStoreTo(backend, origin, { publicPrefixes: ["avatars/"] });
   });
   after(async () => {
     await browser?.close();
@@ -96,6 +82,24 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
   const downloaded = async (name: string, id: string) => {
     const { url } = (await backend.server.api("GET", `/v1/uploads/${id}/download`, { as: name })).json<{ url: string }>();
     return (await rawRequest(url)).body;
+  };
+  /** Every presign and PUT the page sends from now on: none is what "before any byte moves" means. */
+  const uploadCalls = () => {
+    const calls: string[] = [];
+    page.on("request", (request) => {
+      if (isStorageOrUploadCall(request)) calls.push(`${request.method()} ${request.url()}`);
+    });
+    return calls;
+  };
+  /**
+   * A video written to disk and picked by its path, as a person picks one. (Handed over as a
+   * buffer, its bytes cross the DevTools pipe as base64 and are rebuilt in the page: on a loaded
+   * machine that ate the 30 s a test waits for its first part.)
+   */
+  const onDisk = async (filename: string, bytes: Buffer) => {
+    const path = join(dir, filename);
+    await writeFile(path, bytes);
+    return path;
   };
   const onlyUpload = async (name: string) => {
     const page1 = (await backend.server.api("GET", "/v1/uploads", { as: name })).json<{ items: { id: string; status: string }[] }>();
@@ -166,10 +170,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
 
   it("refuses a 6 MB avatar before any byte moves, naming both sizes", async () => {
     await signIn(user("big"));
-    const calls: string[] = [];
-    page.on("request", (request) => {
-      if (isStorageOrUploadCall(request)) calls.push(`${request.method()} ${request.url()}`);
-    });
+    const calls = uploadCalls();
     await pick("avatar", file("huge.png", "image/png", gradientPng(20, 20, 6_000_000)));
     const alert = transfer("huge.png").getByRole("alert");
     await alert.waitFor();
@@ -178,6 +179,27 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
     assert.equal(await transfer("huge.png").getByRole("button", { name: "Try huge.png again" }).isHidden(), true, "no use trying again");
     assert.deepEqual(calls, [], "no presign, no PUT");
     await screenshot(page, `upload-page-flows-${slug}-too-big`);
+  });
+
+  it("refuses files of types the owner type does not take before any byte moves, naming the types it takes", async () => {
+    const name = user("type");
+    await signIn(name);
+    const calls = uploadCalls();
+    await pick("avatar", file("party.gif", "image/gif", GIF), file("notes.txt", "text/plain", Buffer.from("Remember the milk.\n")));
+    const takes = "It takes: JPEG image (image/jpeg), PNG image (image/png).";
+    for (const [filename, sentence] of [
+      ["party.gif", `party.gif is a GIF image (image/gif), which avatar does not take. ${takes}`],
+      ["notes.txt", `notes.txt is a text file (text/plain), which avatar does not take. ${takes}`],
+    ] as const) {
+      const alert = transfer(filename).getByRole("alert");
+      await alert.waitFor();
+      assert.equal(await alert.textContent(), sentence);
+      assert.equal(await transfer(filename).getByRole("status").textContent(), "Not uploaded.");
+      assert.equal(await transfer(filename).getByRole("button", { name: `Try ${filename} again` }).isHidden(), true, "no use trying again");
+    }
+    assert.deepEqual(calls, [], "no presign, no PUT");
+    assert.deepEqual(await quota(name), { usedBytes: 0, reservedBytes: 0, limitBytes: QUOTA, pendingUploads: 0 });
+    await screenshot(page, `upload-page-flows-${slug}-wrong-type`);
   });
 
   it("refuses a file whose bytes are not what it claims at confirm, and says why", async () => {
@@ -250,7 +272,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
       if (attempt > 1) await retriesMayGo;
       return route.continue();
     });
-    await pick("video", file("clip.mp4", "video/mp4", bytes));
+    await pick("video", await onDisk("clip.mp4", bytes));
     await transfer("clip.mp4").getByText(/^Network trouble \((HTTP 503|connection failed)\): retrying part [12]…$/).waitFor();
     await screenshot(page, `upload-page-flows-${slug}-retrying`);
     letRetriesThrough();
@@ -270,7 +292,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
     await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MiB });
     const firstPartStored = page.waitForResponse((response) => isPartPut(response.request()) && response.ok());
     const answer = presigned();
-    await pick("video", file("talk.mp4", "video/mp4", bytes));
+    await pick("video", await onDisk("talk.mp4", bytes));
     const { id } = await answer;
     await firstPartStored;
     await transfer("talk.mp4").getByRole("button", { name: "Pause talk.mp4" }).click();
@@ -328,7 +350,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
     const gate = await holdParts(page, [1, 2]);
     const lastPartStored = page.waitForResponse((response) => partOf(response.url()) === 3 && response.ok());
     const answer = presigned();
-    await pick("video", file("draft.mp4", "video/mp4", video()));
+    await pick("video", await onDisk("draft.mp4", video()));
     const presign = await answer;
     await lastPartStored;
     assert.equal(presign.kind, "multipart");
@@ -369,7 +391,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
       corrupted += 1;
       return route.continue({ postData: body });
     });
-    await pick("video", file("scene.mp4", "video/mp4", bytes));
+    await pick("video", await onDisk("scene.mp4", bytes));
     const alert = transfer("scene.mp4").getByRole("alert");
     await alert.waitFor();
     assert.equal(
@@ -395,7 +417,7 @@ for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the upload page's fl
       await applyCors(admin, media, corsRules([origin]).map((rule) => ({ ...rule, ExposeHeaders: [] })));
       try {
         await signIn(user("cors"));
-        await pick("video", file("hidden.mp4", "video/mp4", video(6 * MiB)));
+        await pick("video", await onDisk("hidden.mp4", video(6 * MiB)));
         const alert = transfer("hidden.mp4").getByRole("alert");
         await alert.waitFor();
         assert.equal(
