@@ -218,7 +218,7 @@ for (const [backendName, makeBackend] of SWEEP_BACKENDS) describe(`Uppy and Reac
       assert.deepEqual(paused.map((u) => u.status), ["pending"], "the pending upload stays while paused");
       const sentBefore = parts.length;
       await p.page.getByRole("button", { name: "Resume upload" }).click();
-      await p.page.waitForFunction(() => window.testEvents.some((e) => e.type === "upload-success"), undefined, { timeout: 30_000 });
+      await p.page.waitForFunction(() => window.testEvents.some((e) => e.type === "upload-success"));
       const [success] = await eventsOf(p, "upload-success");
       const body = success?.body as Upload & { resumed: boolean };
       assert.equal(body.resumed, true);
@@ -289,7 +289,7 @@ for (const [backendName, makeBackend] of SWEEP_BACKENDS) describe(`Uppy and Reac
       await p.page.getByText("paused", { exact: true }).waitFor();
       await p.screenshot(`react-paused-${slug}`);
       await p.page.getByRole("button", { name: "Resume" }).click();
-      await p.page.getByLabel("Result").waitFor({ timeout: 30_000 });
+      await p.page.getByLabel("Result").waitFor();
       assert.deepEqual((await eventsOf(p, "resolved")).map((e) => e.resumed), [true]);
 
       await p.page.getByLabel("File").setInputFiles(await videoFile("other.mp4"));
