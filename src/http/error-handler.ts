@@ -65,7 +65,8 @@ const OBJECT_HEADERS = ["etag", "last-modified", "accept-ranges", "content-dispo
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const stowageError = toStowageError(error);
-  if (stowageError.status >= 500) {
+  // A shutdown's refusal is the drain working as designed, not a failure to look into.
+  if (stowageError.status >= 500 && stowageError.code !== "SHUTTING_DOWN") {
     request.log.error({ err: error, code: stowageError.code }, "request failed");
   } else {
     request.log.info({ code: stowageError.code }, stowageError.message);

@@ -28,10 +28,16 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /**
- * pg's own failure when a connection is lost under a query (server restart, network cut): it has
- * no `code`, only this message (pg 8).
+ * pg's and pg-pool's own failures when a connection is lost or cannot be had (server restart,
+ * network cut, a terminated backend): they have no `code`, only these messages (pg 8). The second
+ * is what a transaction's ROLLBACK meets on a connection lost under the transaction.
  */
-const PG_CONNECTION_LOST = "Connection terminated unexpectedly";
+const PG_CONNECTION_LOST = new Set([
+  "Connection terminated unexpectedly",
+  "Client has encountered a connection error and is not queryable",
+  "timeout exceeded when trying to connect",
+  "Connection terminated due to connection timeout",
+]);
 
 export function toRecord(row: Selectable<UploadsTable>): UploadRecord {
   const date = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)));
@@ -76,7 +82,7 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     const code = String((error as { code?: unknown } | undefined)?.code ?? "");
     const family = code.startsWith("SQLITE_IOERR") ? "SQLITE_IOERR" : code;
-    if (UNAVAILABLE_CODES.has(family) || (error instanceof Error && error.message === PG_CONNECTION_LOST)) {
+    if (UNAVAILABLE_CODES.has(family) || (error instanceof Error && PG_CONNECTION_LOST.has(error.message))) {
       throw new StowageError("DATABASE_UNAVAILABLE", "The metadata database is not available.", {
         cause: error,
       });
