@@ -99,3 +99,44 @@ describe("client authorization", () => {
     assert.deepEqual(sent, ["Bearer jwt", "UploadLink lnk"]);
   });
 });
+
+describe("client options", () => {
+  const base = { baseUrl: "http://127.0.0.1:1", getToken: () => "t" };
+  const refusal = (make: () => unknown) => {
+    try {
+      make();
+    } catch (error) {
+      return { kind: (error as { kind?: string }).kind, code: (error as { code?: string }).code, message: (error as Error).message };
+    }
+    return assert.fail("no error");
+  };
+
+  it("refuses a numeric option out of its range at createClient, naming it and what it got, before anything is sent", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ concurrency: 0 }, "`concurrency` must be a whole number of at least 1; got 0."],
+      [{ concurrency: 2.5 }, "`concurrency` must be a whole number of at least 1; got 2.5."],
+      [{ concurrency: "4" }, "`concurrency` must be a whole number of at least 1; got \"4\"."],
+      [{ apiTimeoutMs: -1 }, "`apiTimeoutMs` must be a number of milliseconds, 0 or more; got -1."],
+      [{ apiTimeoutMs: Number.NaN }, "`apiTimeoutMs` must be a number of milliseconds, 0 or more; got NaN."],
+      [{ retry: { retries: -1 } }, "`retry.retries` must be a whole number of at least 0; got -1."],
+      [{ retry: { stallTimeoutMs: Infinity } }, "`retry.stallTimeoutMs` must be a number of milliseconds, 0 or more; got Infinity."],
+    ];
+    for (const [options, message] of cases) {
+      assert.deepEqual(refusal(() => createClient({ ...base, ...options } as never)), { kind: "configuration", code: "INVALID_OPTION", message });
+    }
+    assert.equal(typeof createClient({ ...base, concurrency: 1, apiTimeoutMs: 0, retry: { retries: 0, minDelayMs: 0 } }).upload, "function");
+  });
+
+  it("refuses an upload's own retry options the same way, as a rejected upload", async () => {
+    const client = createClient(base);
+    await assert.rejects(client.upload(Buffer.from("x"), { ownerType: "avatar", retry: { maxDelayMs: -5 } }), {
+      kind: "configuration",
+      code: "INVALID_OPTION",
+      message: "`retry.maxDelayMs` must be a number of milliseconds, 0 or more; got -5.",
+    });
+    await assert.rejects(client.upload(Buffer.from("x"), { ownerType: "avatar", concurrency: Number.NaN }), {
+      code: "INVALID_OPTION",
+      message: "`concurrency` must be a whole number of at least 1; got NaN.",
+    });
+  });
+});

@@ -2,6 +2,7 @@ import { Api } from "./api.js";
 import type { DownloadAnswer, PolicyList, PolicyView, QuotaAnswer, Upload, UploadPage } from "./contract.js";
 import { isStowageClientError } from "./errors.js";
 import type { Md5 } from "./md5.js";
+import { milliseconds, wholeNumber } from "./option-checks.js";
 import type { ResumeStore } from "./resume.js";
 import { type RetryOptions, retrySettings } from "./retry.js";
 import type { UploadSource } from "./source.js";
@@ -71,11 +72,13 @@ export const DEFAULT_API_TIMEOUT_MS = 30_000;
 
 export function clientFor<Input>(platform: Platform<Input>, options: ClientOptions): StowageClient<Input> {
   const retry = retrySettings(options.retry);
+  const concurrency = wholeNumber("concurrency", options.concurrency, 1) ?? 4;
+  const apiTimeoutMs = milliseconds("apiTimeoutMs", options.apiTimeoutMs) ?? DEFAULT_API_TIMEOUT_MS;
   const api = new Api({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
     retry,
-    timeoutMs: options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS,
+    timeoutMs: apiTimeoutMs,
     ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
@@ -90,6 +93,7 @@ export function clientFor<Input>(platform: Platform<Input>, options: ClientOptio
   const enc = encodeURIComponent;
   return {
     async upload(input, uploadOptions) {
+      wholeNumber("concurrency", uploadOptions.concurrency, 1);
       const source = await platform.toSource(input);
       return runUpload(
         {
@@ -98,7 +102,7 @@ export function clientFor<Input>(platform: Platform<Input>, options: ClientOptio
           md5: options.md5 ?? platform.md5,
           resume,
           retry: uploadOptions.retry === undefined ? retry : retrySettings({ ...options.retry, ...uploadOptions.retry }),
-          concurrency: options.concurrency ?? 4,
+          concurrency,
           policy: async (ownerType) => {
             try {
               return (await listPolicies()).find((p) => p.ownerType === ownerType);

@@ -1,3 +1,5 @@
+import { milliseconds, wholeNumber } from "./option-checks.js";
+
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
   /** Further tries after the first (default 5). */
@@ -14,10 +16,10 @@ export type RetrySettings = Required<RetryOptions>;
 
 export function retrySettings(options: RetryOptions | undefined): RetrySettings {
   return {
-    retries: options?.retries ?? 5,
-    minDelayMs: options?.minDelayMs ?? 300,
-    maxDelayMs: options?.maxDelayMs ?? 20_000,
-    stallTimeoutMs: options?.stallTimeoutMs ?? 30_000,
+    retries: wholeNumber("retry.retries", options?.retries, 0) ?? 5,
+    minDelayMs: milliseconds("retry.minDelayMs", options?.minDelayMs) ?? 300,
+    maxDelayMs: milliseconds("retry.maxDelayMs", options?.maxDelayMs) ?? 20_000,
+    stallTimeoutMs: milliseconds("retry.stallTimeoutMs", options?.stallTimeoutMs) ?? 30_000,
   };
 }
 
