@@ -6,10 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   createClient,
-  isStowageClientError,
   memoryResumeStore,
   type ResumeStore,
-  type StowageClientError,
   type Transport,
   type UploadProgress,
 } from "../../packages/client/src/node.js";
@@ -17,6 +15,7 @@ import { fetchTransport } from "../../packages/client/src/transport-fetch.js";
 import { PNG, png } from "../helpers/fixtures.js";
 import { MP4_HEADER, MiB, runSweep, SWEEP_BACKENDS, type SweepBackend } from "../helpers/sweep.js";
 import { storedBytes } from "../helpers/stored.js";
+import { rejection } from "./rejection.js";
 
 const video = (size: number) => Buffer.concat([MP4_HEADER, randomBytes(size - MP4_HEADER.length)]);
 const FAST_RETRY = { retries: 3, minDelayMs: 10, maxDelayMs: 50, stallTimeoutMs: 5000 };
@@ -43,16 +42,6 @@ function meddling(meddle: (request: Parameters<Transport>[0], attempt: number) =
     });
   };
   return { transport, stats, tries };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StowageClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isStowageClientError(error), `not a StowageClientError: ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 for (const [name, makeBackend] of SWEEP_BACKENDS) describe(`the Node SDK on ${name}`, () => {

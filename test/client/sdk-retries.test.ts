@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { createClient, isStowageClientError, type StowageClientError } from "../../packages/client/src/node.js";
+import { createClient } from "../../packages/client/src/node.js";
 import { png } from "../helpers/fixtures.js";
 import { freePort, startStowage, type TestServer } from "../helpers/server.js";
 import { storedBytes } from "../helpers/stored.js";
 import { MiB, MP4_HEADER, sweepConfigFile } from "../helpers/sweep.js";
+import { rejection } from "./rejection.js";
 
 /*
  * The SDK's retries, against the real server through a stand-in HTTP proxy that misbehaves on
@@ -187,16 +188,6 @@ async function startProxy(port: number, target: { host: string; port: number }) 
         server.close(() => resolve());
       }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StowageClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isStowageClientError(error), `not a StowageClientError: ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 const video = (size: number) => Buffer.concat([MP4_HEADER, randomBytes(size - MP4_HEADER.length)]);
