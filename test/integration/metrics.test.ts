@@ -222,11 +222,7 @@ describe("metrics of the scheduled sweep", () => {
     const logger = createLogger("silent");
     const schedule = sweepOnSchedule({ ...server.config, sweep: { ...server.config.sweep, intervalSeconds: 1 } }, server.runtime, logger);
     try {
-      let samples: Sample[] = [];
-      for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result: "ok" }) === undefined; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        samples = await scrape(server.baseUrl);
-      }
+      const samples = await scrapeOnceRun(server.baseUrl, "ok");
       assert.equal(sampleValue(samples, "stowage_sweep_runs_total", { result: "ok" }), 1);
       for (const job of ["reservations", "abandoned", "unattached", "retention", "missing", "staging", "orphans"]) {
         assert.equal(sampleValue(samples, "stowage_sweep_bytes_total", { job }), 0, job);
@@ -253,11 +249,7 @@ describe("metrics of the scheduled sweep", () => {
       }
       const schedule = sweepOnSchedule({ ...own.config, sweep: { ...own.config.sweep, intervalSeconds: 1 } }, own.runtime, logger);
       try {
-        let samples: Sample[] = [];
-        for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }) === undefined; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          samples = await scrape(own.baseUrl);
-        }
+        const samples = await scrapeOnceRun(own.baseUrl, "problems");
         assert.equal(sampleValue(samples, "stowage_sweep_runs_total", { result: "problems" }), 1);
         assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "deleted" }), 2);
         assert.equal(sampleValue(samples, "stowage_sweep_items_total", { job: "orphans", action: "skipped" }), 1);
@@ -362,3 +354,13 @@ describe("metrics with Redis down", () => {
     }
   });
 });
+
+/** Scrapes every 100 ms, for up to 4 s, until the scheduled sweep has counted a run with `result`. */
+async function scrapeOnceRun(baseUrl: string, result: string): Promise<Sample[]> {
+  let samples: Sample[] = [];
+  for (let i = 0; i < 40 && sampleValue(samples, "stowage_sweep_runs_total", { result }) === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    samples = await scrape(baseUrl);
+  }
+  return samples;
+}
