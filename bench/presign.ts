@@ -16,12 +16,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { autocannon, type LoadRequest, type LoadResult, loadProblem } from "./lib/autocannon.js";
+import { startBare } from "./lib/bare.js";
 import { tempPostgres } from "./lib/databases.js";
 import { expectStatus, request } from "./lib/http.js";
 import { answers, freePort, type Proc, startProcess } from "./lib/proc.js";
 import { judge, main, output, progress } from "./lib/report.js";
 import { s3Env, stowageS3Env, tempBucket } from "./lib/s3.js";
-import { pinningNote, ROOT, RUNS, SECONDS, SERVER_CPU, SMOKE, tsxNodeArgs, WARMUP_SECONDS } from "./lib/settings.js";
+import { pinningNote, RUNS, SECONDS, SERVER_CPU, SMOKE, WARMUP_SECONDS } from "./lib/settings.js";
 import { pacedLoad, type PacedResult } from "./lib/paced-load.js";
 import { median } from "./lib/stats.js";
 import { startStowage, type StowageServer } from "./lib/stowage.js";
@@ -83,20 +84,6 @@ async function linkRequests(server: StowageServer): Promise<LoadRequest[]> {
     });
   }
   return requests;
-}
-
-async function startBare(responseBytes: number): Promise<{ proc: Proc; baseUrl: string }> {
-  const port = await freePort();
-  const proc = await startProcess({
-    name: "bare-fastify",
-    command: process.execPath,
-    args: [...tsxNodeArgs(), join(ROOT, "bench/servers/bare-fastify.ts")],
-    cwd: ROOT,
-    cpu: SERVER_CPU,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", PORT: String(port), RESPONSE_BYTES: String(responseBytes) },
-    ready: (out) => out.includes("bare fastify listening"),
-  });
-  return { proc, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 /** Companion as its README runs it standalone; `undefined` and a reason when it cannot start. */

@@ -1,0 +1,21 @@
+import { join } from "node:path";
+import { freePort, type Proc, startProcess } from "./proc.js";
+import { ROOT, SERVER_CPU, tsxNodeArgs } from "./settings.js";
+
+/**
+ * The bare Fastify route (`bench/servers/bare-fastify.ts`) on the server's core: `POST /v1/uploads`
+ * answering `responseBytes` of JSON, what one HTTP request costs with no work behind it.
+ */
+export async function startBare(responseBytes: number): Promise<{ proc: Proc; baseUrl: string }> {
+  const port = await freePort();
+  const proc = await startProcess({
+    name: "bare-fastify",
+    command: process.execPath,
+    args: [...tsxNodeArgs(), join(ROOT, "bench/servers/bare-fastify.ts")],
+    cwd: ROOT,
+    cpu: SERVER_CPU,
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", PORT: String(port), RESPONSE_BYTES: String(responseBytes) },
+    ready: (out) => out.includes("bare fastify listening"),
+  });
+  return { proc, baseUrl: `http://127.0.0.1:${port}` };
+}
