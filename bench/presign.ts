@@ -45,6 +45,8 @@ interface Target {
   runs: LoadResult[];
   halfRuns: PacedResult[];
   bareAtHalf: PacedResult[];
+  /** The bare route writing one row a request to this target's database, at the same half-peak rate. */
+  commit?: { requests: LoadRequest[]; atHalf: PacedResult[] };
 }
 
 async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
@@ -168,12 +170,23 @@ async function run() {
     const bare = await startBare(probe.body.length);
     stops.unshift(() => bare.proc.stop());
     const bareRequests = sqliteRequests.map((r) => ({ ...r, url: `${bare.baseUrl}/v1/uploads` }));
+    // The same route with one durable write a request, on each database Stowage runs on here.
+    const commitDir = mkdtempSync(join(tmpdir(), "bare-commits-"));
+    stops.push(() => Promise.resolve(rmSync(commitDir, { recursive: true, force: true })));
+    const [bareSqlite, barePostgres] = await Promise.all([
+      startBare(probe.body.length, `sqlite:${join(commitDir, "bare.db")}`),
+      startBare(probe.body.length, pg.url),
+    ]);
+    stops.unshift(() => bareSqlite.proc.stop(), () => barePostgres.proc.stop());
+    const committing = (baseUrl: string) => ({ requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [] });
 
     const targets: Target[] = [
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
-      { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [] },
+      { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [], commit: committing(bareSqlite.baseUrl) },
       { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
-      { label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [] },
+      {
+        label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [], commit: committing(barePostgres.baseUrl),
+      },
       { label: VIA_LINK, requests: await linkRequests(sqliteLinks), runs: [], halfRuns: [], bareAtHalf: [] },
       ...(baseline === undefined
         ? []
@@ -233,7 +246,19 @@ async function run() {
           ? undefined
           : await pacedLoad({ requests: bareTarget.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
         if (bareResult !== undefined) target.bareAtHalf.push(bareResult);
-        progress(NAME, `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms (bare route at the same rate: ${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms)`);
+        // And with one durable write a request: what the database's commits alone do to p99.
+        const commitResult = target.commit === undefined
+          ? undefined
+          : await pacedLoad({ requests: target.commit.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+        if (commitResult !== undefined) {
+          if (commitResult.failed > 0) out.failures.push(`bare route + writes for ${target.label}, half-peak run ${round}: ${commitResult.failed} requests failed`);
+          target.commit?.atHalf.push(commitResult);
+        }
+        progress(
+          NAME,
+          `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms ` +
+          `(bare route at the same rate: ${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms; with one write a request: ${commitResult?.p99.toFixed(1) ?? "—"} ms)`,
+        );
       }
     }
 
@@ -299,6 +324,13 @@ async function run() {
           ? {}
           : { baseline: bareHalfP99, baselineName: "bare, same rate", ratio: halfP99 / bareHalfP99, target: "≤ 2× bare at the same rate", met: judge(halfP99 <= 2 * bareHalfP99) }),
       });
+      if (target.commit !== undefined && target.commit.atHalf.length > 0) {
+        const commitHalfP99 = p((r: PacedResult) => r.p99, target.commit.atHalf);
+        out.rows.push({
+          benchmark: bench, metric: `p99 @ half peak (${(rps / 2).toFixed(0)} req/s), against the bare route writing one row a request`, unit: "ms", stowage: halfP99,
+          baseline: commitHalfP99, baselineName: "bare + 1 write, same rate", ratio: halfP99 / commitHalfP99,
+        });
+      }
     }
     if (companionTarget !== undefined) {
       out.notes.push(
@@ -314,6 +346,7 @@ async function run() {
       `Stowage SQLite ran twice, STOWAGE_METRICS=off and =on, in the same interleaved rounds (the two swap places every other round); the metrics-on server was scraped every ${SCRAPE_EVERY_MS} ms during its runs; ` +
       `p99 at half peak from an open-loop paced generator (bench/lib/paced-load.ts: evenly spaced requests over up to ${CONNECTIONS} keep-alive sockets, ` +
       "latency from the scheduled send time), not autocannon --overallRate (it bursts each second's quota and its coordinated-omission correction assumes a 1 ms interval); " +
+      "beside it, the bare route writing one ~500-byte row a request to the same kind of database (bench/servers/bare-fastify.ts, COMMIT), unbatched; " +
       `${pinningNote()}${SMOKE ? "; SMOKE run" : ""}`,
     );
     out.raw = Object.fromEntries(targets.map((t) => [t.label, { runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf }]));
