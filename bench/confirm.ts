@@ -8,7 +8,7 @@
  * local driver's promote (a hard link and its metadata file) in process.
  *
  * Beside them, per object, what any confirm must add to those round trips whatever its code
- * (the floor): one HTTP request to a bare Fastify route, the upload's row read by its key, and
+ * (the floor): one HTTP request to a bare Fastify route, the upload's row read by its id, and
  * one durable commit of the three changes a confirm makes (the upload, its quota row, its event)
  * written as a single statement on scratch tables of the same database (one round trip, one WAL
  * flush), all from raw `pg` in this process. What Stowage adds beyond that floor is its own code
@@ -48,9 +48,11 @@ async function run() {
     await pg.drop();
     throw error;
   });
-  const bare = await startBare(900);
   const raw = new pgLib.Pool({ connectionString: pg.url, max: 1 });
+  let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
+    bare = await startBare(900);
+    const bareUrl = `${bare.baseUrl}/v1/uploads`;
     await raw.query(`
       create table floor_uploads (id text primary key, status text not null, size bigint, reserved int not null);
       create table floor_quotas (subject text primary key, used_bytes bigint not null, reserved_bytes bigint not null, pending_count int not null);
@@ -61,7 +63,7 @@ async function run() {
       await raw.query("insert into floor_uploads values ($1, 'pending', null, 1)", [id]);
       await raw.query("update floor_quotas set reserved_bytes = reserved_bytes + $1, pending_count = pending_count + 1", [OBJECT.length]);
       let start = performance.now();
-      expectStatus(await request(`${bare.baseUrl}/v1/uploads`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 201, "bare");
+      expectStatus(await request(bareUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 201, "bare");
       const http = performance.now() - start;
       start = performance.now();
       const { rowCount } = await raw.query("select * from uploads where id = $1", [id]);
@@ -186,7 +188,7 @@ async function run() {
     out.raw = { runs };
   } finally {
     await raw.end();
-    await bare.proc.stop();
+    await bare?.proc.stop();
     await server.stop();
     s3.destroy();
     await bucket.drop().catch(() => undefined);
