@@ -46,7 +46,7 @@ interface Target {
   halfRuns: PacedResult[];
   bareAtHalf: PacedResult[];
   /** The bare route writing one row a request to this target's database, at the same half-peak rate. */
-  commit?: { requests: LoadRequest[]; atHalf: PacedResult[]; burst?: number };
+  commit?: { requests: LoadRequest[]; atHalf: PacedResult[]; bursts: number[] };
 }
 
 async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
@@ -178,7 +178,7 @@ async function run() {
       startBare(probe.body.length, pg.url),
     ]);
     stops.unshift(() => bareSqlite.proc.stop(), () => barePostgres.proc.stop());
-    const committing = (baseUrl: string) => ({ requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [] });
+    const committing = (baseUrl: string) => ({ requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [], bursts: [] });
 
     const targets: Target[] = [
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
@@ -204,9 +204,17 @@ async function run() {
       targets.push({ label: "Companion", requests: [{ method: "GET", url, headers: {} }], runs: [], halfRuns: [], bareAtHalf: [] });
     }
 
+    // The bare route's writes get the same full-load history as the Stowage server they stand
+    // beside, at the same places in the rounds: the half-peak p99s then compare databases that
+    // have just taken bursts of the same length.
+    const withWrites = async (target: Target, seconds: number) => {
+      if (target.commit === undefined || SMOKE) return;
+      target.commit.bursts.push((await autocannon({ requests: target.commit.requests, connections: CONNECTIONS, seconds })).rps);
+    };
     for (const target of SMOKE ? [] : targets) {
       progress(NAME, `warm-up ${target.label} (${WARMUP_SECONDS} s)`);
       await autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+      await withWrites(target, WARMUP_SECONDS);
     }
     // Rounds interleave the targets, so a burst of someone else's load hits all of them alike.
     // The two SQLite servers share the server core, and the one that ran just before leaves
@@ -229,22 +237,13 @@ async function run() {
         if (problem !== undefined) out.failures.push(problem);
         target.runs.push(result);
         progress(NAME, `run ${round}/${RUNS} ${target.label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
+        await withWrites(target, SECONDS);
       }
     }
     const peak = (t: Target) => median(t.runs.map((r) => r.rps));
     const [bareTarget, ...rest] = targets as [Target, ...Target[]];
     const extras = [METRICS_ON, VIA_LINK, BASELINE];
     const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage") && !extras.includes(t.label));
-    // Stowage's servers come to the half-peak rounds with the full-load rounds behind them (their
-    // databases just took every presign of those): the bare route's writes get as long a burst
-    // first, so the two half-peak p99s compare databases with the same recent history.
-    for (const target of SMOKE ? [] : stowageTargets) {
-      if (target.commit === undefined) continue;
-      const seconds = WARMUP_SECONDS + RUNS * SECONDS;
-      const burst = await autocannon({ requests: target.commit.requests, connections: CONNECTIONS, seconds });
-      target.commit.burst = burst.rps;
-      progress(NAME, `bare route + writes for ${target.label}: ${seconds} s at full load first, ${burst.rps.toFixed(0)} req/s`);
-    }
     for (let round = 1; round <= RUNS; round++) {
       for (const target of stowageTargets) {
         const rate = peak(target) / 2;
@@ -357,8 +356,8 @@ async function run() {
       `p99 at half peak from an open-loop paced generator (bench/lib/paced-load.ts: evenly spaced requests over up to ${CONNECTIONS} keep-alive sockets, ` +
       "latency from the scheduled send time), not autocannon --overallRate (it bursts each second's quota and its coordinated-omission correction assumes a 1 ms interval); " +
       "beside it, the bare route writing one ~500-byte row a request to the same kind of database (bench/servers/bare-fastify.ts, COMMIT), unbatched, " +
-      `after as long at full load as Stowage's servers had (${WARMUP_SECONDS + RUNS * SECONDS} s: ` +
-      `${stowageTargets.map((t) => `${t.label} ${t.commit?.burst?.toFixed(0) ?? "—"} req/s`).join(", ")}); ` +
+      "run at full load right after each run of its Stowage server, as long, so both databases have the same recent history (" +
+      `${stowageTargets.map((t) => `${t.label}'s: ${t.commit?.bursts.map((r) => r.toFixed(0)).join(", ") ?? "—"} req/s`).join("; ")}); ` +
       `${pinningNote()}${SMOKE ? "; SMOKE run" : ""}`,
     );
     out.raw = Object.fromEntries(targets.map((t) => [t.label, { runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf }]));
