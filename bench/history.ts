@@ -22,7 +22,7 @@ import { openStore } from "../src/store/open.js";
 import type { QuotaCharge } from "../src/store/quota.js";
 import type { MetadataStore } from "../src/store/store.js";
 import { SWEEP_JOBS } from "../src/sweeper/events.js";
-import { sweep, sweepSettings } from "../src/sweeper/run.js";
+import { sweep, type SweepReport, sweepSettings } from "../src/sweeper/run.js";
 import type { NewUpload, UploadRecord } from "../src/uploads/record.js";
 import { newUploadId } from "../src/uploads/upload-id.js";
 import { tempPostgres } from "./lib/databases.js";
@@ -141,6 +141,11 @@ async function run() {
       fullSweeps.push(await sweepOnce(fullStore));
     }
     const caughtUp = { first: firstAfterPurge, rest: fullSweeps };
+    // Per job, the median of each side's three runs: where a slower caught-up sweep spends it.
+    const jobMedians = (reports: readonly SweepReport[]) =>
+      Object.fromEntries(CAUGHT_UP_JOBS.map((job) => [job, median(reports.map((r) => r.jobs[job].durationMs))]));
+    const perJob = { empty: jobMedians(emptySweeps), full: jobMedians(fullSweeps) };
+    progress(NAME, `caught-up sweep per job, median ms (empty / full): ${CAUGHT_UP_JOBS.map((j) => `${j} ${perJob.empty[j]} / ${perJob.full[j]}`).join(", ")}`);
     const emptySweep = { durationMs: median(emptySweeps.map((r) => r.durationMs)) };
     const fullSweep = { durationMs: median(fullSweeps.map((r) => r.durationMs)) };
     for (const [label, report] of [...[...emptySweeps, caughtUp.first, ...caughtUp.rest].map((r) => ["sweep", r] as const), ["purge", purge] as const]) {
@@ -181,6 +186,7 @@ async function run() {
         empty: emptySweeps.map((r) => r.durationMs),
         firstAfterPurge: caughtUp.first.durationMs,
         full: caughtUp.rest.map((r) => r.durationMs),
+        perJobMedian: perJob,
       },
     };
     return out;

@@ -46,7 +46,7 @@ function table(report: SweepReport): string {
   const lines = [`${report.dryRun ? "Dry run (nothing changed)" : "Sweep"} at ${report.now}, ${report.durationMs} ms${report.aborted ? ", interrupted" : ""}:`];
   for (const [job, r] of Object.entries(report.jobs)) {
     const counts = Object.entries(r.counts).map(([action, n]) => `${action} ${n}`);
-    const words = [...(counts.length > 0 ? counts : ["nothing to do"]), `${r.bytes} bytes`];
+    const words = [...(counts.length > 0 ? counts : ["nothing to do"]), `${r.bytes} bytes`, `${r.durationMs} ms`];
     if (r.errors > 0) words.push(`${r.errors} with errors`);
     if (r.failure !== undefined) words.push(`FAILED: ${r.failure}`);
     lines.push(`  ${job.padEnd(10)} ${words.join(", ")}`);

@@ -50,6 +50,8 @@ export interface JobReport {
   bytes: number;
   /** Items that left something behind (see `SweepEvent.error`). */
   errors: number;
+  /** Wall-clock time the job took, to 0.1 ms (most take well under one); 0 for a job that did not run. */
+  durationMs: number;
   /** Why the job stopped early, if it did; the other jobs still ran. */
   failure?: string;
 }
@@ -111,7 +113,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     outbox: () => outbox(purge),
     links: () => links(purge),
   };
-  const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0 }])) as Record<SweepJob, JobReport>;
+  const fresh = (): JobReport => ({ counts: {}, bytes: 0, errors: 0, durationMs: 0 });
+  const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, fresh()])) as Record<SweepJob, JobReport>;
   let aborted = false;
   for (const job of options.jobs ?? SWEEP_JOBS) {
     if (options.signal?.aborted) {
@@ -119,6 +122,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       break;
     }
     const report = jobs[job];
+    const jobStarted = performance.now();
     try {
       for await (const event of generators[job]()) {
         report.counts[event.action] = (report.counts[event.action] ?? 0) + 1;
@@ -132,6 +136,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
         break;
       }
       report.failure = messageOf(error);
+    } finally {
+      report.durationMs = Math.round((performance.now() - jobStarted) * 10) / 10;
     }
   }
   return { dryRun: common.dryRun, now: now.toISOString(), durationMs: Math.round(performance.now() - started), aborted, jobs };

@@ -18,7 +18,7 @@ function capture() {
 }
 
 function report(aborted = false, abandoned: Partial<JobReport> = {}): SweepReport {
-  const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0 }])) as SweepReport["jobs"];
+  const jobs = Object.fromEntries(SWEEP_JOBS.map((job) => [job, { counts: {}, bytes: 0, errors: 0, durationMs: 0 }])) as SweepReport["jobs"];
   jobs.abandoned = { ...jobs.abandoned, ...abandoned };
   return { dryRun: false, now: new Date().toISOString(), durationMs: 1, aborted, jobs };
 }
@@ -39,7 +39,7 @@ describe("scheduleSweeps", () => {
         await sleep(150);
         active--;
         runs++;
-        return report(false, runs === 1 ? { counts: { expired: 2 }, bytes: 10 } : { failure: "database down" });
+        return report(false, runs === 1 ? { counts: { expired: 2 }, bytes: 10, durationMs: 7.5 } : { failure: "database down" });
       },
     });
     await sleep(900);
@@ -47,7 +47,7 @@ describe("scheduleSweeps", () => {
     assert.ok(runs >= 2, `ran ${runs} times`);
     assert.equal(most, 1, "runs never overlap");
     assert.equal(lines[0]?.msg, "sweep finished");
-    assert.deepEqual(lines[0]?.sweep.jobs.abandoned, { expired: 2, bytes: 10 });
+    assert.deepEqual(lines[0]?.sweep.jobs.abandoned, { expired: 2, bytes: 10, durationMs: 7.5 });
     assert.equal(lines[1]?.level, 40, "a failed job logs a warning");
     assert.equal(lines[1]?.sweep.jobs.abandoned.failure, "database down");
   });

@@ -97,7 +97,7 @@ export function logNotable(logger: Logger, event: SweepEvent): void {
   else if (error !== undefined || action === "failed") logger.warn({ job, action, bucket, key, uploadId, error }, "sweep item left something behind");
 }
 
-/** A report trimmed for one log line: per job, its counts and bytes, and any failure. */
+/** A report trimmed for one log line: per job, its counts, bytes and time, and any failure. */
 export function summarize(report: SweepReport): Record<string, unknown> {
   return {
     dryRun: report.dryRun,
@@ -105,7 +105,7 @@ export function summarize(report: SweepReport): Record<string, unknown> {
     jobs: Object.fromEntries(
       Object.entries(report.jobs).map(([job, r]) => {
         const problems = { ...(r.errors > 0 ? { errors: r.errors } : {}), ...(r.failure === undefined ? {} : { failure: r.failure }) };
-        return [job, { ...r.counts, bytes: r.bytes, ...problems }];
+        return [job, { ...r.counts, bytes: r.bytes, durationMs: r.durationMs, ...problems }];
       }),
     ),
   };

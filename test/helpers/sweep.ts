@@ -1,10 +1,11 @@
+import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import type { SweepEvent } from "../../src/sweeper/events.js";
-import { sweep, type SweepOptions, type SweepReport, sweepSettings } from "../../src/sweeper/run.js";
+import { type JobReport, sweep, type SweepOptions, type SweepReport, sweepSettings } from "../../src/sweeper/run.js";
 import { DATABASES, type TestDatabase } from "./databases.js";
 import { adminClient, stowageS3Env, tempBucket } from "./s3.js";
 import { startStowage, type TestServer } from "./server.js";
@@ -13,6 +14,13 @@ export const MiB = 1024 * 1024;
 export const HOUR = 3600 * 1000;
 export const DAY = 24 * HOUR;
 export const MP4_HEADER = Buffer.from("00000018667479706973736f0000020069736f6d69736f32", "hex");
+
+/** A job's report without its time, which no test can predict: what it did. */
+export function untimed(report: JobReport): Omit<JobReport, "durationMs"> {
+  const { durationMs, ...rest } = report;
+  assert.ok(Number.isFinite(durationMs) && durationMs >= 0, `durationMs: ${durationMs}`);
+  return rest;
+}
 
 /** A time `ms` from now: the sweeper's injected clock, instead of waiting. */
 export const later = (ms: number) => new Date(Date.now() + ms);
