@@ -118,9 +118,23 @@ async function run() {
     // another machine: so timed, presign read ×1.47; timed back to back after the seed, ×0.84–1.05.
     const emptyPaths: Paths = { presign: [], confirm: [], list: [] };
     const fullPaths: Paths = { presign: [], confirm: [], list: [] };
+    // Each round's median per path and side: a ratio missed in one round reads apart from one missed in all.
+    const rounds: { empty: Paths; full: Paths }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const sides: [MetadataStore, Paths][] = [[emptyStore, emptyPaths], [fullStore, fullPaths]];
+      const own = { empty: { presign: [], confirm: [], list: [] } as Paths, full: { presign: [], confirm: [], list: [] } as Paths };
+      const sides: [MetadataStore, Paths][] = [[emptyStore, own.empty], [fullStore, own.full]];
       for (const [store, times] of round % 2 === 0 ? sides : sides.reverse()) await paths(store, OPS / ROUNDS, times);
+      for (const path of ["presign", "confirm", "list"] as const) {
+        emptyPaths[path].push(...own.empty[path]);
+        fullPaths[path].push(...own.full[path]);
+      }
+      rounds.push(own);
+    }
+    const perRound = Object.fromEntries((["presign", "confirm", "list"] as const).map((path) => [path, rounds.map((r) => ({
+      empty: Number(median(r.empty[path]).toFixed(3)), full: Number(median(r.full[path]).toFixed(3)),
+    }))]));
+    for (const path of ["presign", "confirm", "list"] as const) {
+      progress(NAME, `${path} median per round, full / empty (ms): ${perRound[path]?.map((r) => `${r.full} / ${r.empty}`).join(", ")}`);
     }
     progress(NAME, `presign median: empty table ${median(emptyPaths.presign).toFixed(2)} ms, full ${median(fullPaths.presign).toFixed(2)} ms`);
 
@@ -188,6 +202,7 @@ async function run() {
         full: caughtUp.rest.map((r) => r.durationMs),
         perJobMedian: perJob,
       },
+      perRound,
     };
     return out;
   } finally {
