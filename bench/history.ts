@@ -52,6 +52,8 @@ interface Paths {
   confirm: number[];
   list: number[];
 }
+const PATHS = ["presign", "confirm", "list"] as const;
+const noTimes = (): Paths => ({ presign: [], confirm: [], list: [] });
 
 function upload(): NewUpload {
   const id = newUploadId();
@@ -116,24 +118,24 @@ async function run() {
     // Both tables are timed after the seed, in interleaved rounds (each side first in turn). A
     // 20 M-row seed takes ~25 min, and an empty table timed before it was timed on what is in effect
     // another machine: so timed, presign read ×1.47; timed back to back after the seed, ×0.84–1.05.
-    const emptyPaths: Paths = { presign: [], confirm: [], list: [] };
-    const fullPaths: Paths = { presign: [], confirm: [], list: [] };
+    const emptyPaths = noTimes();
+    const fullPaths = noTimes();
     // Each round's median per path and side: a ratio missed in one round reads apart from one missed in all.
     const rounds: { empty: Paths; full: Paths }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const own = { empty: { presign: [], confirm: [], list: [] } as Paths, full: { presign: [], confirm: [], list: [] } as Paths };
+      const own = { empty: noTimes(), full: noTimes() };
       const sides: [MetadataStore, Paths][] = [[emptyStore, own.empty], [fullStore, own.full]];
       for (const [store, times] of round % 2 === 0 ? sides : sides.reverse()) await paths(store, OPS / ROUNDS, times);
-      for (const path of ["presign", "confirm", "list"] as const) {
+      for (const path of PATHS) {
         emptyPaths[path].push(...own.empty[path]);
         fullPaths[path].push(...own.full[path]);
       }
       rounds.push(own);
     }
-    const perRound = Object.fromEntries((["presign", "confirm", "list"] as const).map((path) => [path, rounds.map((r) => ({
+    const perRound = Object.fromEntries(PATHS.map((path) => [path, rounds.map((r) => ({
       empty: Number(median(r.empty[path]).toFixed(3)), full: Number(median(r.full[path]).toFixed(3)),
     }))]));
-    for (const path of ["presign", "confirm", "list"] as const) {
+    for (const path of PATHS) {
       progress(NAME, `${path} median per round, full / empty (ms): ${perRound[path]?.map((r) => `${r.full} / ${r.empty}`).join(", ")}`);
     }
     progress(NAME, `presign median: empty table ${median(emptyPaths.presign).toFixed(2)} ms, full ${median(fullPaths.presign).toFixed(2)} ms`);
@@ -167,7 +169,7 @@ async function run() {
     }
 
     const bench = `history, ${ROWS.toLocaleString("en-US")} rows (PostgreSQL)`;
-    for (const path of ["presign", "confirm", "list"] as const) {
+    for (const path of PATHS) {
       const full = median(fullPaths[path]);
       const base = median(emptyPaths[path]);
       const what = path === "list" ? "the caller's list (50 newest)" : path;
@@ -195,7 +197,7 @@ async function run() {
     );
     out.raw = {
       rows: ROWS, purgeable, purged, purgedEvents, purgeSeconds,
-      p99: Object.fromEntries((["presign", "confirm", "list"] as const).map((p) => [p, { empty: percentile(emptyPaths[p], 99), full: percentile(fullPaths[p], 99) }])),
+      p99: Object.fromEntries(PATHS.map((p) => [p, { empty: percentile(emptyPaths[p], 99), full: percentile(fullPaths[p], 99) }])),
       sweepMs: {
         empty: emptySweeps.map((r) => r.durationMs),
         firstAfterPurge: caughtUp.first.durationMs,
