@@ -18,15 +18,16 @@ uppy.use(StowageUploader, {
   ownerType: (file) => (file.type.startsWith("video/") ? "video" : "story"),
 });
 
-let lastProgress = 0;
+/** The last progress recorded per file (a cancelled file's count must not hold back the next one's). */
+const lastProgress = new Map<string, number>();
 uppy.on("upload-progress", (file, progress) => {
   // Every 1 MiB is enough to follow a transfer without flooding the record.
-  if (progress.bytesUploaded - lastProgress < 1 << 20 && progress.bytesUploaded !== progress.bytesTotal) return;
-  lastProgress = progress.bytesUploaded;
+  const last = lastProgress.get(file?.id ?? "") ?? 0;
+  if (progress.bytesUploaded - last < 1 << 20 && progress.bytesUploaded !== progress.bytesTotal) return;
+  lastProgress.set(file?.id ?? "", progress.bytesUploaded);
   record({ type: "upload-progress", name: file?.name, bytesUploaded: progress.bytesUploaded, bytesTotal: progress.bytesTotal });
 });
 uppy.on("upload-success", (file, response) => {
-  lastProgress = 0;
   record({ type: "upload-success", name: file?.name, body: response.body, uploadURL: response.uploadURL, state: file?.stowage });
 });
 uppy.on("upload-error", (file, error) => {
