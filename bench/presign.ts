@@ -45,9 +45,22 @@ interface Target {
   runs: LoadResult[];
   halfRuns: PacedResult[];
   bareAtHalf: PacedResult[];
-  /** The bare route writing one row a request to this target's database, at the same half-peak rate. */
-  commit?: { requests: LoadRequest[]; atHalf: PacedResult[]; bursts: number[] };
+  /**
+   * The bare route writing to this target's kind of database at the same half-peak rate: one
+   * plain row a request, and one pending upload a request through Stowage's own store.
+   */
+  writers?: Writer[];
 }
+
+interface Writer {
+  kind: "row" | "store";
+  requests: LoadRequest[];
+  atHalf: PacedResult[];
+  /** Its full-load bursts' req/s (one beside each warm-up and run of its Stowage server). */
+  bursts: number[];
+}
+
+const WRITER_NAMES: Record<Writer["kind"], string> = { row: "one row a request", store: "Stowage's store a request" };
 
 async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
   const requests: LoadRequest[] = [];
@@ -139,8 +152,9 @@ async function startCompanion(bucket: string): Promise<{ proc: Proc; port: numbe
 async function run() {
   const out = output(NAME);
   const bucket = await tempBucket();
-  const pg = await tempPostgres();
-  const stops: (() => Promise<void>)[] = [() => bucket.drop(), () => pg.drop()];
+  // The second database is the bare route's own, for Stowage's store written without Stowage.
+  const [pg, barePg] = await Promise.all([tempPostgres(), tempPostgres()]);
+  const stops: (() => Promise<void>)[] = [() => bucket.drop(), () => pg.drop(), () => barePg.drop()];
   try {
     progress(NAME, "starting Stowage (SQLite, S3), Stowage (PostgreSQL, S3), Companion and the bare route");
     const companionStart = startCompanion(bucket.name);
@@ -170,22 +184,31 @@ async function run() {
     const bare = await startBare(probe.body.length);
     stops.unshift(() => bare.proc.stop());
     const bareRequests = sqliteRequests.map((r) => ({ ...r, url: `${bare.baseUrl}/v1/uploads` }));
-    // The same route with one durable write a request, on each database Stowage runs on here.
+    // The same route with one durable write a request, on each database Stowage runs on here:
+    // a plain row, and a pending upload through Stowage's own store (its schema, its batching).
     const commitDir = mkdtempSync(join(tmpdir(), "bare-commits-"));
     stops.push(() => Promise.resolve(rmSync(commitDir, { recursive: true, force: true })));
-    const [bareSqlite, barePostgres] = await Promise.all([
+    const writing = await Promise.all([
       startBare(probe.body.length, `sqlite:${join(commitDir, "bare.db")}`),
+      startBare(probe.body.length, `sqlite:${join(commitDir, "store.db")}`, "store"),
       startBare(probe.body.length, pg.url),
+      startBare(probe.body.length, barePg.url, "store"),
     ]);
-    stops.unshift(() => bareSqlite.proc.stop(), () => barePostgres.proc.stop());
-    const committing = (baseUrl: string) => ({ requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [], bursts: [] });
+    stops.unshift(...writing.map((w) => () => w.proc.stop()));
+    const [rowSqlite, storeSqlite, rowPostgres, storePostgres] = writing.map((w) => w.baseUrl) as [string, string, string, string];
+    const writer = (kind: Writer["kind"], baseUrl: string): Writer =>
+      ({ kind, requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [], bursts: [] });
 
     const targets: Target[] = [
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
-      { label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [], commit: committing(bareSqlite.baseUrl) },
+      {
+        label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [],
+        writers: [writer("row", rowSqlite), writer("store", storeSqlite)],
+      },
       { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
       {
-        label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [], commit: committing(barePostgres.baseUrl),
+        label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [],
+        writers: [writer("row", rowPostgres), writer("store", storePostgres)],
       },
       { label: VIA_LINK, requests: await linkRequests(sqliteLinks), runs: [], halfRuns: [], bareAtHalf: [] },
       ...(baseline === undefined
@@ -208,8 +231,10 @@ async function run() {
     // beside, at the same places in the rounds: the half-peak p99s then compare databases that
     // have just taken bursts of the same length.
     const withWrites = async (target: Target, seconds: number) => {
-      if (target.commit === undefined || SMOKE) return;
-      target.commit.bursts.push((await autocannon({ requests: target.commit.requests, connections: CONNECTIONS, seconds })).rps);
+      if (SMOKE) return;
+      for (const w of target.writers ?? []) {
+        w.bursts.push((await autocannon({ requests: w.requests, connections: CONNECTIONS, seconds })).rps);
+      }
     };
     for (const target of SMOKE ? [] : targets) {
       progress(NAME, `warm-up ${target.label} (${WARMUP_SECONDS} s)`);
@@ -255,18 +280,20 @@ async function run() {
           ? undefined
           : await pacedLoad({ requests: bareTarget.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
         if (bareResult !== undefined) target.bareAtHalf.push(bareResult);
-        // And with one durable write a request: what the database's commits alone do to p99.
-        const commitResult = target.commit === undefined
-          ? undefined
-          : await pacedLoad({ requests: target.commit.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
-        if (commitResult !== undefined) {
-          if (commitResult.failed > 0) out.failures.push(`bare route + writes for ${target.label}, half-peak run ${round}: ${commitResult.failed} requests failed`);
-          target.commit?.atHalf.push(commitResult);
+        // And with a durable write a request: what the database's commits alone do to p99.
+        const written: string[] = [];
+        for (const w of target.writers ?? []) {
+          const writeResult = await pacedLoad({ requests: w.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+          if (writeResult.failed > 0) {
+            out.failures.push(`bare route + ${WRITER_NAMES[w.kind]} for ${target.label}, half-peak run ${round}: ${writeResult.failed} requests failed`);
+          }
+          w.atHalf.push(writeResult);
+          written.push(`with ${WRITER_NAMES[w.kind]}: ${writeResult.p99.toFixed(1)} ms`);
         }
         progress(
           NAME,
           `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms ` +
-          `(bare route at the same rate: ${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms; with one write a request: ${commitResult?.p99.toFixed(1) ?? "—"} ms)`,
+          `(bare route at the same rate: ${[`${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms`, ...written].join("; ")})`,
         );
       }
     }
@@ -333,11 +360,12 @@ async function run() {
           ? {}
           : { baseline: bareHalfP99, baselineName: "bare, same rate", ratio: halfP99 / bareHalfP99, target: "≤ 2× bare at the same rate", met: judge(halfP99 <= 2 * bareHalfP99) }),
       });
-      if (target.commit !== undefined && target.commit.atHalf.length > 0) {
-        const commitHalfP99 = p((r: PacedResult) => r.p99, target.commit.atHalf);
+      for (const w of target.writers ?? []) {
+        if (w.atHalf.length === 0) continue;
+        const writeHalfP99 = p((r: PacedResult) => r.p99, w.atHalf);
         out.rows.push({
-          benchmark: bench, metric: `p99 @ half peak (${(rps / 2).toFixed(0)} req/s), against the bare route writing one row a request`, unit: "ms", stowage: halfP99,
-          baseline: commitHalfP99, baselineName: "bare + 1 write, same rate", ratio: halfP99 / commitHalfP99,
+          benchmark: bench, metric: `p99 @ half peak (${(rps / 2).toFixed(0)} req/s), against the bare route writing ${WRITER_NAMES[w.kind]}`, unit: "ms",
+          stowage: halfP99, baseline: writeHalfP99, baselineName: `bare + ${w.kind === "row" ? "1 row" : "Stowage's store"}, same rate`, ratio: halfP99 / writeHalfP99,
         });
       }
     }
@@ -355,12 +383,20 @@ async function run() {
       `Stowage SQLite ran twice, STOWAGE_METRICS=off and =on, in the same interleaved rounds (the two swap places every other round); the metrics-on server was scraped every ${SCRAPE_EVERY_MS} ms during its runs; ` +
       `p99 at half peak from an open-loop paced generator (bench/lib/paced-load.ts: evenly spaced requests over up to ${CONNECTIONS} keep-alive sockets, ` +
       "latency from the scheduled send time), not autocannon --overallRate (it bursts each second's quota and its coordinated-omission correction assumes a 1 ms interval); " +
-      "beside it, the bare route writing one ~500-byte row a request to the same kind of database (bench/servers/bare-fastify.ts, COMMIT), unbatched, " +
-      "run at full load right after each run of its Stowage server, as long, so both databases have the same recent history (" +
-      `${stowageTargets.map((t) => `${t.label}'s: ${t.commit?.bursts.map((r) => r.toFixed(0)).join(", ") ?? "—"} req/s`).join("; ")}); ` +
+      "beside it, the bare route writing to the same kind of database (bench/servers/bare-fastify.ts, COMMIT): one ~500-byte row a request, unbatched; " +
+      "and one pending upload a request through Stowage's own store (COMMIT_AS=store: the uploads table with all its indexes and the quota reservation, " +
+      "batched per event-loop turn as stowage serve does, in a database of its own); each run at full load right after each run of its Stowage server, " +
+      "as long, so the databases have the same recent history (" +
+      `${stowageTargets.map((t) => `${t.label}'s: ${(t.writers ?? []).map((w) => `${w.kind} ${w.bursts.map((r) => r.toFixed(0)).join(", ") || "none"}`).join(", ")} req/s`).join("; ")}); ` +
       `${pinningNote()}${SMOKE ? "; SMOKE run" : ""}`,
     );
-    out.raw = Object.fromEntries(targets.map((t) => [t.label, { runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf }]));
+    out.raw = Object.fromEntries(targets.map((t) => [
+      t.label,
+      {
+        runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf,
+        writers: (t.writers ?? []).map((w) => ({ kind: w.kind, atHalfPeak: w.atHalf, bursts: w.bursts })),
+      },
+    ]));
   } finally {
     for (const stop of stops) await stop().catch((error: unknown) => progress(NAME, `cleanup: ${String(error)}`));
   }
