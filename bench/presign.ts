@@ -19,7 +19,7 @@ import { autocannon, type LoadRequest, type LoadResult, loadProblem } from "./li
 import { startBare } from "./lib/bare.js";
 import { tempPostgres } from "./lib/databases.js";
 import { expectStatus, request } from "./lib/http.js";
-import { answers, freePort, type Proc, startProcess } from "./lib/proc.js";
+import { answers, cpuMs, freePort, type Proc, startProcess } from "./lib/proc.js";
 import { judge, main, output, progress } from "./lib/report.js";
 import { s3Env, stowageS3Env, tempBucket } from "./lib/s3.js";
 import { pinningNote, RUNS, SECONDS, SERVER_CPU, SMOKE, WARMUP_SECONDS } from "./lib/settings.js";
@@ -42,6 +42,11 @@ const BODY = JSON.stringify({ ownerType: "avatar", filename: "me.png", contentTy
 interface Target {
   label: string;
   requests: LoadRequest[];
+  /** The server's process, for its CPU time: Stowage's servers only. */
+  pid?: number;
+  /** Its CPU a request (µs), in each full-load run and each half-peak run. */
+  cpuFull?: number[];
+  cpuHalf?: number[];
   runs: LoadResult[];
   halfRuns: PacedResult[];
   bareAtHalf: PacedResult[];
@@ -55,12 +60,20 @@ interface Target {
 interface Writer {
   kind: "row" | "store";
   requests: LoadRequest[];
+  pid: number;
+  /** Its CPU a request (µs) in each half-peak run. */
+  cpuHalf: number[];
   atHalf: PacedResult[];
   /** Its full-load bursts' req/s (one beside each warm-up and run of its Stowage server). */
   bursts: number[];
 }
 
 const WRITER_NAMES: Record<Writer["kind"], string> = { row: "one row a request", store: "Stowage's store a request" };
+
+type Bare = Awaited<ReturnType<typeof startBare>>;
+
+/** CPU ms over a run, a request, in µs (0 when nothing was answered). */
+const perRequest = (ms: number, requests: number) => (requests > 0 ? (ms * 1000) / requests : 0);
 
 async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
   const requests: LoadRequest[] = [];
@@ -195,25 +208,29 @@ async function run() {
       startBare(probe.body.length, barePg.url, "store"),
     ]);
     stops.unshift(...writing.map((w) => () => w.proc.stop()));
-    const [rowSqlite, storeSqlite, rowPostgres, storePostgres] = writing.map((w) => w.baseUrl) as [string, string, string, string];
-    const writer = (kind: Writer["kind"], baseUrl: string): Writer =>
-      ({ kind, requests: sqliteRequests.map((r) => ({ ...r, url: `${baseUrl}/v1/uploads` })), atHalf: [], bursts: [] });
+    const [rowSqlite, storeSqlite, rowPostgres, storePostgres] = writing;
+    const writer = (kind: Writer["kind"], bare: { baseUrl: string; proc: Proc }): Writer => ({
+      kind, requests: sqliteRequests.map((r) => ({ ...r, url: `${bare.baseUrl}/v1/uploads` })), pid: bare.proc.pid, cpuHalf: [], atHalf: [], bursts: [],
+    });
 
     const targets: Target[] = [
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
       {
         label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [],
-        writers: [writer("row", rowSqlite), writer("store", storeSqlite)],
+        pid: sqlite.proc.pid, cpuFull: [], cpuHalf: [], writers: [writer("row", rowSqlite as Bare), writer("store", storeSqlite as Bare)],
       },
       { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
       {
         label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [],
-        writers: [writer("row", rowPostgres), writer("store", storePostgres)],
+        pid: postgres.proc.pid, cpuFull: [], cpuHalf: [], writers: [writer("row", rowPostgres as Bare), writer("store", storePostgres as Bare)],
       },
       { label: VIA_LINK, requests: await linkRequests(sqliteLinks), runs: [], halfRuns: [], bareAtHalf: [] },
       ...(baseline === undefined
         ? []
-        : [{ label: BASELINE, requests: await stowageRequests(baseline), runs: [], halfRuns: [], bareAtHalf: [] }]),
+        : [{
+            label: BASELINE, requests: await stowageRequests(baseline), runs: [], halfRuns: [], bareAtHalf: [],
+            pid: baseline.proc.pid, cpuFull: [], cpuHalf: [],
+          }]),
     ];
     const companion = await companionStart;
     if ("reason" in companion) {
@@ -256,8 +273,10 @@ async function run() {
         // The metrics-on server is scraped while it serves, as Prometheus would (more often).
         const scrape = () => void request(metricsUrl).catch(() => undefined);
         const scraper = target.label === METRICS_ON ? setInterval(scrape, SCRAPE_EVERY_MS) : undefined;
+        const cpuBefore = target.pid === undefined ? 0 : cpuMs(target.pid);
         const load = autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS });
         const result = await load.finally(() => clearInterval(scraper));
+        if (target.pid !== undefined) target.cpuFull?.push(perRequest(cpuMs(target.pid) - cpuBefore, result.rps * result.seconds));
         const problem = loadProblem(`${target.label} run ${round}`, result);
         if (problem !== undefined) out.failures.push(problem);
         target.runs.push(result);
@@ -272,7 +291,18 @@ async function run() {
     for (let round = 1; round <= RUNS; round++) {
       for (const target of stowageTargets) {
         const rate = peak(target) / 2;
+        const cpuBefore = target.pid === undefined ? 0 : cpuMs(target.pid);
         const result = await pacedLoad({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+        if (target.pid !== undefined) target.cpuHalf?.push(perRequest(cpuMs(target.pid) - cpuBefore, result.ok));
+        // The before/after tree at the same rate, right after this tree's SQLite server.
+        const before = target.label === "Stowage SQLite" ? targets.find((t) => t.label === BASELINE) : undefined;
+        if (before?.pid !== undefined) {
+          const beforeCpu = cpuMs(before.pid);
+          const beforeResult = await pacedLoad({ requests: before.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+          before.cpuHalf?.push(perRequest(cpuMs(before.pid) - beforeCpu, beforeResult.ok));
+          before.halfRuns.push(beforeResult);
+          progress(NAME, `half-peak run ${round}/${RUNS} ${BASELINE} at ${rate.toFixed(0)} req/s: p99 ${beforeResult.p99.toFixed(1)} ms, ${before.cpuHalf?.at(-1)?.toFixed(0)} µs CPU a request`);
+        }
         if (result.failed > 0) out.failures.push(`${target.label} half-peak run ${round}: ${result.failed} of ${result.sent} requests failed or were not 2xx`);
         target.halfRuns.push(result);
         // The bare route at the same offered rate: what the machine's own noise does to p99.
@@ -283,16 +313,19 @@ async function run() {
         // And with a durable write a request: what the database's commits alone do to p99.
         const written: string[] = [];
         for (const w of target.writers ?? []) {
+          const writerCpu = cpuMs(w.pid);
           const writeResult = await pacedLoad({ requests: w.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+          w.cpuHalf.push(perRequest(cpuMs(w.pid) - writerCpu, writeResult.ok));
           if (writeResult.failed > 0) {
             out.failures.push(`bare route + ${WRITER_NAMES[w.kind]} for ${target.label}, half-peak run ${round}: ${writeResult.failed} requests failed`);
           }
           w.atHalf.push(writeResult);
-          written.push(`with ${WRITER_NAMES[w.kind]}: ${writeResult.p99.toFixed(1)} ms`);
+          written.push(`with ${WRITER_NAMES[w.kind]}: ${writeResult.p99.toFixed(1)} ms, ${w.cpuHalf.at(-1)?.toFixed(0) ?? "?"} µs CPU a request`);
         }
         progress(
           NAME,
-          `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms ` +
+          `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms, ` +
+          `${target.cpuHalf?.at(-1)?.toFixed(0) ?? "?"} µs CPU a request ` +
           `(bare route at the same rate: ${[`${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms`, ...written].join("; ")})`,
         );
       }
@@ -316,7 +349,19 @@ async function run() {
         benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(metricsOff),
         baseline: peak(baselineTarget), baselineName: "baseline tree", ratio: peak(metricsOff) / peak(baselineTarget),
       });
-      out.notes.push(`baseline tree: ${BASELINE_ROOT ?? ""}, same bucket, same requests, in the same interleaved rounds`);
+      if (baselineTarget.halfRuns.length > 0) {
+        const p99 = (t: Target) => median(t.halfRuns.map((r) => r.p99));
+        out.rows.push({
+          benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: "p99 @ half peak (this tree's)", unit: "ms", stowage: p99(metricsOff),
+          baseline: p99(baselineTarget), baselineName: "baseline tree", ratio: p99(metricsOff) / p99(baselineTarget),
+        });
+        const cpu = (t: Target) => median(t.cpuHalf ?? []);
+        out.rows.push({
+          benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: cpu(metricsOff),
+          baseline: cpu(baselineTarget), baselineName: "baseline tree", ratio: cpu(metricsOff) / cpu(baselineTarget),
+        });
+      }
+      out.notes.push(`baseline tree: ${BASELINE_ROOT ?? ""}, same bucket, same requests, in the same interleaved rounds (and at half peak right after this tree's SQLite server, at its rate)`);
     }
     // One scrape, idle, after the load: every series the runs created (a scraper's view of its cost).
     const scrapes: number[] = [];
@@ -360,7 +405,20 @@ async function run() {
           ? {}
           : { baseline: bareHalfP99, baselineName: "bare, same rate", ratio: halfP99 / bareHalfP99, target: "≤ 2× bare at the same rate", met: judge(halfP99 <= 2 * bareHalfP99) }),
       });
+      if (target.cpuHalf !== undefined && target.cpuFull !== undefined && target.cpuHalf.length > 0 && target.cpuFull.length > 0) {
+        // At half of peak each request should cost what it does at peak; batches shrink, so it costs more.
+        out.rows.push({
+          benchmark: bench, metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: median(target.cpuHalf),
+          baseline: median(target.cpuFull), baselineName: "at full load", ratio: median(target.cpuHalf) / median(target.cpuFull),
+        });
+      }
       for (const w of target.writers ?? []) {
+        if (w.kind === "store" && w.cpuHalf.length > 0 && target.cpuHalf !== undefined && target.cpuHalf.length > 0) {
+          out.rows.push({
+            benchmark: bench, metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: median(target.cpuHalf),
+            baseline: median(w.cpuHalf), baselineName: "bare + Stowage's store", ratio: median(target.cpuHalf) / median(w.cpuHalf),
+          });
+        }
         if (w.atHalf.length === 0) continue;
         const writeHalfP99 = p((r: PacedResult) => r.p99, w.atHalf);
         out.rows.push({
@@ -394,7 +452,8 @@ async function run() {
       t.label,
       {
         runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf,
-        writers: (t.writers ?? []).map((w) => ({ kind: w.kind, atHalfPeak: w.atHalf, bursts: w.bursts })),
+        cpuUsPerRequest: { fullLoad: t.cpuFull, halfPeak: t.cpuHalf },
+        writers: (t.writers ?? []).map((w) => ({ kind: w.kind, atHalfPeak: w.atHalf, cpuUsAtHalfPeak: w.cpuHalf, bursts: w.bursts })),
       },
     ]));
   } finally {
