@@ -226,7 +226,9 @@ describe("the SDK's retries, through a misbehaving proxy to the real server", ()
     it("is cut after the stall timeout and retried, on its own part", { timeout: 15_000 }, async () => {
       const body = video(5 * MiB + 300_000);
       const stallTimeoutMs = 2000;
-      proxy.rule = (x) => (x.kind === "put" && x.part === "1" && x.n === 1 ? { do: "stall", afterBytes: 256 * 1024 } : FORWARD);
+      // Part 1's first PUT, whichever part reaches the proxy first (the two go out at once).
+      const firstOfPart1 = (x: Exchange) => x.kind === "put" && x.part === "1" && proxy.of("put").filter((p) => p.part === "1").length === 1;
+      proxy.rule = (x) => (firstOfPart1(x) ? { do: "stall", afterBytes: 256 * 1024 } : FORWARD);
       const retries: unknown[] = [];
       let lastProgressAt = 0;
       let retriedAt = 0;
