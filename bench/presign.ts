@@ -7,7 +7,10 @@
  * Stowage on SQLite runs twice, with metrics off and on (`STOWAGE_METRICS`, scraped every
  * second meanwhile), interleaved in the same rounds: what metrics cost a presign, as a ratio.
  * Stowage on PostgreSQL runs as the issue's goal names it: S3 signing, metrics and reservations
- * on. Every Stowage logs each request at info, the default.
+ * on. Every Stowage logs each request at info, the default. At half peak, beside the bare route,
+ * the same route writing one plain row a request and recording one pending upload a request
+ * through Stowage's own store (`bench/servers/bare-fastify.ts`, COMMIT / COMMIT_AS=store); the
+ * servers' CPU a request is read from /proc at full load and at half peak.
  *
  *   npm run bench -- presign
  */
