@@ -118,20 +118,21 @@ async function run() {
     // Both tables are timed after the seed, in interleaved rounds (each side first in turn). A
     // 20 M-row seed takes ~25 min, and an empty table timed before it was timed on what is in effect
     // another machine: so timed, presign read ×1.47; timed back to back after the seed, ×0.84–1.05.
-    const emptyPaths = noTimes();
-    const fullPaths = noTimes();
-    // Each round's median per path and side: a ratio missed in one round reads apart from one missed in all.
+    // Each round's times per path and side: a ratio missed in one round reads apart from one missed in all.
     const rounds: { empty: Paths; full: Paths }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const own = { empty: noTimes(), full: noTimes() };
       const sides: [MetadataStore, Paths][] = [[emptyStore, own.empty], [fullStore, own.full]];
       for (const [store, times] of round % 2 === 0 ? sides : sides.reverse()) await paths(store, OPS / ROUNDS, times);
-      for (const path of PATHS) {
-        emptyPaths[path].push(...own.empty[path]);
-        fullPaths[path].push(...own.full[path]);
-      }
       rounds.push(own);
     }
+    const allRounds = (side: "empty" | "full") => {
+      const all = noTimes();
+      for (const path of PATHS) all[path] = rounds.flatMap((r) => r[side][path]);
+      return all;
+    };
+    const emptyPaths = allRounds("empty");
+    const fullPaths = allRounds("full");
     const perRound = Object.fromEntries(PATHS.map((path) => [path, rounds.map((r) => ({
       empty: Number(median(r.empty[path]).toFixed(3)), full: Number(median(r.full[path]).toFixed(3)),
     }))]));

@@ -1,6 +1,7 @@
 /**
  * Where a presign's time goes, stage by stage, in process (no HTTP): JWT verification, the quota
- * read, the row insert (SQLite and PostgreSQL), SigV4 signing, and `UploadService.presign` whole.
+ * read, the row insert and the store's presign transaction alone, in fives and in fifties (SQLite and
+ * PostgreSQL), SigV4 signing, and `UploadService.presign` whole.
  * µs per call, sequential (one call at a time, so the store's per-turn batching has nothing to
  * group: a lone read or insert waits for `setImmediate`); the diagnosis behind the presign
  * benchmark's figures.
@@ -31,6 +32,8 @@ import { Metrics } from "../src/metrics/registry.js";
 import { uploadMetrics } from "../src/metrics/upload-metrics.js";
 
 const NAME = "presign-stages";
+/** A timed case: its name, one call, and how many presigns a call makes (1 unless said). */
+type Case = [string, () => Promise<unknown>, number?];
 /** Presigns one event-loop turn brings under load (50 connections): what the store's batch sees. */
 const BATCH = 50;
 
@@ -72,7 +75,7 @@ async function run() {
     const log = createLogger("info", pino.destination({ fd: openSync("/dev/null", "w"), sync: true }));
     const req = { id: "req-1", method: "POST", url: "/v1/uploads" };
     const res = { statusCode: 201 };
-    const cases: [string, () => Promise<unknown>, number?][] = [
+    const cases: Case[] = [
       ["request log: one line a request (Stowage)", async () => {
         log.child({ reqId: req.id }).info({ req, res, responseTime: 1.23 }, "request completed");
       }],
@@ -117,22 +120,28 @@ async function run() {
             filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: new Date(), expiresAt: new Date(Date.now() + 300_000), multipart: undefined, staging: undefined, method: "put",
           });
         }],
-        [`store: ${BATCH} presigns in one turn (one transaction), per presign (${label})`, () => {
-          const now = new Date();
-          return Promise.all(Array.from({ length: BATCH }, () => {
-            const id = uuidv7();
-            const userId = `user${n++ % 200}`;
-            return store.createUpload({
-              now,
-              reserve: [{ subject: `user:${userId}`, defaultLimitBytes: 2 ** 50, maxPending: 1_000_000 }],
-              upload: {
-                id, userId, orgId: undefined, ownerType: "avatar", ownerId: undefined, linkId: undefined, bucket: "public", key: `avatars/${userId}/${id}.png`,
-                filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: now, expiresAt: new Date(now.getTime() + 300_000),
-                multipart: undefined, staging: { bucket: "public", key: `.staging/${id}` }, method: "put",
-              },
-            });
-          }));
-        }, BATCH],
+        // One presign a transaction (requests arriving a turn apart, as at a paced half of peak),
+        // five, and the BATCH one turn brings under full load.
+        ...[1, 5, BATCH].map((size): Case => [
+          size === 1 ? `store: one presign a transaction, alone (${label})` : `store: ${size} presigns in one turn (one transaction), per presign (${label})`,
+          () => {
+            const now = new Date();
+            return Promise.all(Array.from({ length: size }, () => {
+              const id = uuidv7();
+              const userId = `user${n++ % 200}`;
+              return store.createUpload({
+                now,
+                reserve: [{ subject: `user:${userId}`, defaultLimitBytes: 2 ** 50, maxPending: 1_000_000 }],
+                upload: {
+                  id, userId, orgId: undefined, ownerType: "avatar", ownerId: undefined, linkId: undefined, bucket: "public", key: `avatars/${userId}/${id}.png`,
+                  filename: "me.png", contentType: "image/png", declaredSize: 48213, createdAt: now, expiresAt: new Date(now.getTime() + 300_000),
+                  multipart: undefined, staging: { bucket: "public", key: `.staging/${id}` }, method: "put",
+                },
+              });
+            }));
+          },
+          size,
+        ]),
         [`UploadService.presign whole (${label})`, () => service.presign({ kind: "user", userId: `user${n++ % 200}`, roles: [] }, input)],
       );
       if (label === "SQLite") {

@@ -45,11 +45,8 @@ const BODY = JSON.stringify({ ownerType: "avatar", filename: "me.png", contentTy
 interface Target {
   label: string;
   requests: LoadRequest[];
-  /** The server's process, for its CPU time: Stowage's servers only. */
-  pid?: number;
-  /** Its CPU a request (µs), in each full-load run and each half-peak run. */
-  cpuFull?: number[];
-  cpuHalf?: number[];
+  /** Stowage's servers only: the process, and its CPU a request (µs) in each full-load and each half-peak run. */
+  cpu?: { pid: number; full: number[]; half: number[] };
   runs: LoadResult[];
   halfRuns: PacedResult[];
   bareAtHalf: PacedResult[];
@@ -73,10 +70,15 @@ interface Writer {
 
 const WRITER_NAMES: Record<Writer["kind"], string> = { row: "one row a request", store: "Stowage's store a request" };
 
-type Bare = Awaited<ReturnType<typeof startBare>>;
-
-/** CPU ms over a run, a request, in µs (0 when nothing was answered). */
-const perRequest = (ms: number, requests: number) => (requests > 0 ? (ms * 1000) / requests : 0);
+/** Runs `load`; answers its result and the CPU process `pid` spent a request in it (µs; 0 without a pid or an answer). */
+async function withCpu<R>(pid: number | undefined, load: () => Promise<R>, answered: (result: R) => number): Promise<[R, number]> {
+  if (pid === undefined) return [await load(), 0];
+  const before = cpuMs(pid);
+  const result = await load();
+  const requests = answered(result);
+  return [result, requests > 0 ? ((cpuMs(pid) - before) * 1000) / requests : 0];
+}
+const cpuOf = (pid: number) => ({ pid, full: [], half: [] });
 
 async function stowageRequests(server: StowageServer): Promise<LoadRequest[]> {
   const requests: LoadRequest[] = [];
@@ -220,19 +222,19 @@ async function run() {
       { label: "bare Fastify", requests: bareRequests, runs: [], halfRuns: [], bareAtHalf: [] },
       {
         label: "Stowage SQLite", requests: sqliteRequests, runs: [], halfRuns: [], bareAtHalf: [],
-        pid: sqlite.proc.pid, cpuFull: [], cpuHalf: [], writers: [writer("row", rowSqlite as Bare), writer("store", storeSqlite as Bare)],
+        cpu: cpuOf(sqlite.proc.pid), writers: [writer("row", rowSqlite), writer("store", storeSqlite)],
       },
       { label: METRICS_ON, requests: await stowageRequests(sqliteMetrics), runs: [], halfRuns: [], bareAtHalf: [] },
       {
         label: "Stowage PostgreSQL", requests: await stowageRequests(postgres), runs: [], halfRuns: [], bareAtHalf: [],
-        pid: postgres.proc.pid, cpuFull: [], cpuHalf: [], writers: [writer("row", rowPostgres as Bare), writer("store", storePostgres as Bare)],
+        cpu: cpuOf(postgres.proc.pid), writers: [writer("row", rowPostgres), writer("store", storePostgres)],
       },
       { label: VIA_LINK, requests: await linkRequests(sqliteLinks), runs: [], halfRuns: [], bareAtHalf: [] },
       ...(baseline === undefined
         ? []
         : [{
             label: BASELINE, requests: await stowageRequests(baseline), runs: [], halfRuns: [], bareAtHalf: [],
-            pid: baseline.proc.pid, cpuFull: [], cpuHalf: [],
+            cpu: cpuOf(baseline.proc.pid),
           }]),
     ];
     const companion = await companionStart;
@@ -276,10 +278,10 @@ async function run() {
         // The metrics-on server is scraped while it serves, as Prometheus would (more often).
         const scrape = () => void request(metricsUrl).catch(() => undefined);
         const scraper = target.label === METRICS_ON ? setInterval(scrape, SCRAPE_EVERY_MS) : undefined;
-        const cpuBefore = target.pid === undefined ? 0 : cpuMs(target.pid);
-        const load = autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS });
-        const result = await load.finally(() => clearInterval(scraper));
-        if (target.pid !== undefined) target.cpuFull?.push(perRequest(cpuMs(target.pid) - cpuBefore, result.rps * result.seconds));
+        const load = () =>
+          autocannon({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS }).finally(() => clearInterval(scraper));
+        const [result, cpuUs] = await withCpu(target.cpu?.pid, load, (r) => r.rps * r.seconds);
+        target.cpu?.full.push(cpuUs);
         const problem = loadProblem(`${target.label} run ${round}`, result);
         if (problem !== undefined) out.failures.push(problem);
         target.runs.push(result);
@@ -288,23 +290,25 @@ async function run() {
       }
     }
     const peak = (t: Target) => median(t.runs.map((r) => r.rps));
+    const baselineTarget = targets.find((t) => t.label === BASELINE);
     const [bareTarget, ...rest] = targets as [Target, ...Target[]];
     const extras = [METRICS_ON, VIA_LINK, BASELINE];
     const stowageTargets = rest.filter((t) => t.label.startsWith("Stowage") && !extras.includes(t.label));
     for (let round = 1; round <= RUNS; round++) {
       for (const target of stowageTargets) {
         const rate = peak(target) / 2;
-        const cpuBefore = target.pid === undefined ? 0 : cpuMs(target.pid);
-        const result = await pacedLoad({ requests: target.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
-        if (target.pid !== undefined) target.cpuHalf?.push(perRequest(cpuMs(target.pid) - cpuBefore, result.ok));
+        const paced = (t: { requests: LoadRequest[] }) => () =>
+          pacedLoad({ requests: t.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
+        const [result, cpuUs] = await withCpu(target.cpu?.pid, paced(target), (r) => r.ok);
+        target.cpu?.half.push(cpuUs);
         // The before/after tree at the same rate, right after this tree's SQLite server.
-        const before = target.label === "Stowage SQLite" ? targets.find((t) => t.label === BASELINE) : undefined;
-        if (before?.pid !== undefined) {
-          const beforeCpu = cpuMs(before.pid);
-          const beforeResult = await pacedLoad({ requests: before.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
-          before.cpuHalf?.push(perRequest(cpuMs(before.pid) - beforeCpu, beforeResult.ok));
+        const before = target.label === "Stowage SQLite" ? baselineTarget : undefined;
+        if (before?.cpu !== undefined) {
+          const [beforeResult, beforeUs] = await withCpu(before.cpu.pid, paced(before), (r) => r.ok);
+          before.cpu.half.push(beforeUs);
           before.halfRuns.push(beforeResult);
-          progress(NAME, `half-peak run ${round}/${RUNS} ${BASELINE} at ${rate.toFixed(0)} req/s: p99 ${beforeResult.p99.toFixed(1)} ms, ${before.cpuHalf?.at(-1)?.toFixed(0)} µs CPU a request`);
+          const line = `p99 ${beforeResult.p99.toFixed(1)} ms, ${beforeUs.toFixed(0)} µs CPU a request`;
+          progress(NAME, `half-peak run ${round}/${RUNS} ${BASELINE} at ${rate.toFixed(0)} req/s: ${line}`);
         }
         if (result.failed > 0) out.failures.push(`${target.label} half-peak run ${round}: ${result.failed} of ${result.sent} requests failed or were not 2xx`);
         target.halfRuns.push(result);
@@ -316,19 +320,18 @@ async function run() {
         // And with a durable write a request: what the database's commits alone do to p99.
         const written: string[] = [];
         for (const w of target.writers ?? []) {
-          const writerCpu = cpuMs(w.pid);
-          const writeResult = await pacedLoad({ requests: w.requests, connections: CONNECTIONS, seconds: SECONDS, rate });
-          w.cpuHalf.push(perRequest(cpuMs(w.pid) - writerCpu, writeResult.ok));
+          const [writeResult, writeUs] = await withCpu(w.pid, paced(w), (r) => r.ok);
+          w.cpuHalf.push(writeUs);
           if (writeResult.failed > 0) {
             out.failures.push(`bare route + ${WRITER_NAMES[w.kind]} for ${target.label}, half-peak run ${round}: ${writeResult.failed} requests failed`);
           }
           w.atHalf.push(writeResult);
-          written.push(`with ${WRITER_NAMES[w.kind]}: ${writeResult.p99.toFixed(1)} ms, ${w.cpuHalf.at(-1)?.toFixed(0) ?? "?"} µs CPU a request`);
+          written.push(`with ${WRITER_NAMES[w.kind]}: ${writeResult.p99.toFixed(1)} ms, ${writeUs.toFixed(0)} µs CPU a request`);
         }
         progress(
           NAME,
           `half-peak run ${round}/${RUNS} ${target.label} at ${rate.toFixed(0)} req/s: p99 ${result.p99.toFixed(1)} ms, ` +
-          `${target.cpuHalf?.at(-1)?.toFixed(0) ?? "?"} µs CPU a request ` +
+          `${target.cpu === undefined ? "?" : cpuUs.toFixed(0)} µs CPU a request ` +
           `(bare route at the same rate: ${[`${bareResult?.p99.toFixed(1) ?? "not run in a smoke"} ms`, ...written].join("; ")})`,
         );
       }
@@ -346,7 +349,6 @@ async function run() {
       benchmark: "presign SQLite, through upload links vs bearer", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(viaLink),
       baseline: peak(metricsOff), baselineName: "bearer JWT", ratio: peak(viaLink) / peak(metricsOff),
     });
-    const baselineTarget = targets.find((t) => t.label === BASELINE);
     if (baselineTarget !== undefined) {
       out.rows.push({
         benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: `req/s @${CONNECTIONS} conns`, unit: "req/s", stowage: peak(metricsOff),
@@ -358,7 +360,7 @@ async function run() {
           benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: "p99 @ half peak (this tree's)", unit: "ms", stowage: p99(metricsOff),
           baseline: p99(baselineTarget), baselineName: "baseline tree", ratio: p99(metricsOff) / p99(baselineTarget),
         });
-        const cpu = (t: Target) => median(t.cpuHalf ?? []);
+        const cpu = (t: Target) => median(t.cpu?.half ?? []);
         out.rows.push({
           benchmark: "presign SQLite, this tree vs BENCH_BASELINE_ROOT", metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: cpu(metricsOff),
           baseline: cpu(baselineTarget), baselineName: "baseline tree", ratio: cpu(metricsOff) / cpu(baselineTarget),
@@ -408,20 +410,14 @@ async function run() {
           ? {}
           : { baseline: bareHalfP99, baselineName: "bare, same rate", ratio: halfP99 / bareHalfP99, target: "≤ 2× bare at the same rate", met: judge(halfP99 <= 2 * bareHalfP99) }),
       });
-      if (target.cpuHalf !== undefined && target.cpuFull !== undefined && target.cpuHalf.length > 0 && target.cpuFull.length > 0) {
-        // At half of peak each request should cost what it does at peak; batches shrink, so it costs more.
-        out.rows.push({
-          benchmark: bench, metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: median(target.cpuHalf),
-          baseline: median(target.cpuFull), baselineName: "at full load", ratio: median(target.cpuHalf) / median(target.cpuFull),
-        });
-      }
+      const cpuHalf = median(target.cpu?.half ?? []);
+      const cpuRow = (baseline: number, baselineName: string) => out.rows.push({
+        benchmark: bench, metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: cpuHalf, baseline, baselineName, ratio: cpuHalf / baseline,
+      });
+      // At half of peak each request should cost what it does at peak; batches shrink, so it costs more.
+      if (target.cpu !== undefined && target.cpu.half.length > 0 && target.cpu.full.length > 0) cpuRow(median(target.cpu.full), "at full load");
       for (const w of target.writers ?? []) {
-        if (w.kind === "store" && w.cpuHalf.length > 0 && target.cpuHalf !== undefined && target.cpuHalf.length > 0) {
-          out.rows.push({
-            benchmark: bench, metric: "server CPU a presign (µs), at half peak", unit: "µs", stowage: median(target.cpuHalf),
-            baseline: median(w.cpuHalf), baselineName: "bare + Stowage's store", ratio: median(target.cpuHalf) / median(w.cpuHalf),
-          });
-        }
+        if (w.kind === "store" && w.cpuHalf.length > 0 && (target.cpu?.half.length ?? 0) > 0) cpuRow(median(w.cpuHalf), "bare + Stowage's store");
         if (w.atHalf.length === 0) continue;
         const writeHalfP99 = p((r: PacedResult) => r.p99, w.atHalf);
         out.rows.push({
@@ -455,7 +451,7 @@ async function run() {
       t.label,
       {
         runs: t.runs, halfPeak: t.halfRuns, bareAtHalfPeak: t.bareAtHalf,
-        cpuUsPerRequest: { fullLoad: t.cpuFull, halfPeak: t.cpuHalf },
+        cpuUsPerRequest: { fullLoad: t.cpu?.full, halfPeak: t.cpu?.half },
         writers: (t.writers ?? []).map((w) => ({ kind: w.kind, atHalfPeak: w.atHalf, cpuUsAtHalfPeak: w.cpuHalf, bursts: w.bursts })),
       },
     ]));

@@ -106,14 +106,15 @@ export function peakRss(pid: number): number {
   return Number(match?.[1]) * 1024;
 }
 
-/** The kernel's clock ticks a second, in which /proc reports CPU time. */
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+/** The kernel's clock ticks a second, in which /proc reports CPU time (asked once, when first needed). */
+let clockTicks: number | undefined;
 
 /** CPU time a process has used so far, user + system, every thread (ms, to the clock tick: 10 ms). */
 export function cpuMs(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
   // The fields after the command name (which may hold spaces) start at its closing parenthesis.
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000;
+  return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000;
 }
 
 /** True once anything answers HTTP at `url` (whatever the status). */
