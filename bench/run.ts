@@ -6,7 +6,8 @@
  *
  * Starts a throw-away Ceph RGW (scripts/s3-test-server.sh) when a selected benchmark needs S3
  * and `S3_TEST_ENDPOINT` is unset, and a throw-away clamd (scripts/clamd.sh) when one needs
- * clamd and `CLAMD_TEST_PORT` is unset, and stops them at the end. Needs PostgreSQL at
+ * clamd and `CLAMD_TEST_PORT` is unset, and stops them at the end; installs Chromium
+ * (scripts/browser.sh, instant once it is there) when one drives a browser. Needs PostgreSQL at
  * `STOWAGE_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/postgres) and Redis at
  * `REDIS_URL` (default redis://127.0.0.1:6379; only the Redis cache row is skipped without it).
  *
@@ -21,8 +22,8 @@ import type { BenchOutput } from "./lib/report.js";
 import { table } from "./lib/report.js";
 import { CLIENT_CPU, pinned, pinningNote, RESULTS_DIR, ROOT, tsxNodeArgs } from "./lib/settings.js";
 
-/** In priority order; `s3`: needs the S3 server; `clamd`: needs clamd. */
-const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[] = [
+/** In priority order; `s3`: needs the S3 server; `clamd`: needs clamd; `browser`: drives Chromium. */
+const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; browser?: boolean; about: string }[] = [
   { name: "presign", s3: true, about: "POST /v1/uploads on SQLite and PostgreSQL vs a bare Fastify route and Uppy Companion" },
   { name: "presign-stages", s3: false, about: "where a presign's time goes: JWT, quota read, insert, SigV4, the whole service call, in process" },
   { name: "signing", s3: false, about: "one presigned PUT: direct SigV4 vs getSignedUrl vs aws4fetch vs local HMAC" },
@@ -32,7 +33,7 @@ const BENCHMARKS: { name: string; s3: boolean; clamd?: boolean; about: string }[
   { name: "quota-contention", s3: false, about: "200 concurrent presigns (150 fit) and their confirms on one user vs 200 users (PostgreSQL)" },
   { name: "hot-org", s3: false, about: "200 users of one organization confirming at once vs 200 users of 200 organizations (PostgreSQL; store and HTTP)" },
   { name: "end-to-end", s3: true, about: "presign → PUT 1 MiB → confirm, 50 concurrent clients" },
-  { name: "integrity", s3: false, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
+  { name: "integrity", s3: false, browser: true, about: "Content-MD5 the client computes: MiB/s in Node (node:crypto, @noble/hashes) and in Chromium" },
   { name: "sweeper", s3: false, about: "stowage sweep over 100 000 abandoned uploads" },
   { name: "history", s3: false, about: "presign, confirm, list and a sweep on 20 M mostly finished rows vs an empty table, and the purge rate (PostgreSQL)" },
   { name: "derivatives", s3: false, about: "avatar thumbnails from 12 MP JPEGs (renderDerivative) vs bare sharp and a full decode, with peak RSS" },
@@ -150,6 +151,9 @@ const extraEnv: Record<string, string> = {};
 if (selected.some((b) => b.s3) && !process.env.S3_TEST_ENDPOINT) {
   s3 = startS3();
   Object.assign(extraEnv, s3.env);
+}
+if (selected.some((b) => b.browser)) {
+  execFileSync("bash", [join(ROOT, "scripts/browser.sh"), "install"], { stdio: ["ignore", "inherit", "inherit"] });
 }
 if (selected.some((b) => b.clamd) && !process.env.CLAMD_TEST_PORT) {
   clamd = startClamd();
