@@ -10,8 +10,9 @@
  * on. Every Stowage logs each request at info, the default. At half peak, beside the bare route,
  * the same route writing one plain row a request and recording one pending upload a request
  * through Stowage's own store (`bench/servers/bare-fastify.ts`, COMMIT / COMMIT_AS=store); the
- * servers' CPU a request is read from /proc at full load and at half peak. The store's writer also runs at full load
- * right after each of its Stowage server's runs: the throughput floor, against Stowage and against the bare route.
+ * servers' CPU a request is read from /proc at full load and at half peak. The store's writer also runs at full
+ * load right after each of its Stowage server's runs: the floor under the goals, set against Stowage, the bare
+ * route and Companion (and, at half peak, its p99 against the bare route's).
  *
  *   npm run bench -- presign
  */
