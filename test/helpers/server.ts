@@ -39,25 +39,10 @@ export interface TestServer {
  */
 export async function startStowage(env: Env = {}, options: { pageDir?: string } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "stowage-test-"));
-  const port = await freePort();
-  const loaded = loadConfig(
-    {
-      STOWAGE_PORT: String(port),
-      STOWAGE_DATA_DIR: dataDir,
-      STOWAGE_JWT_SECRET: JWT_SECRET,
-      STOWAGE_SIGNING_SECRET: "test-signing-secret-that-is-long-enough-0123",
-      LOG_LEVEL: "silent",
-      ...env,
-    },
-    dataDir,
-    SERVE_SECRETS,
-  );
-  const config = options.pageDir === undefined ? loaded : { ...loaded, uploadPage: { ...loaded.uploadPage, dir: options.pageDir } };
-  const runtime = await createRuntime(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
+  const { config, runtime } = await listening(env, dataDir, options).catch(async (error: unknown) => {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   });
-  await runtime.listen();
   // As `stowage serve` does: the outbox's subscribers (derivatives, scanning, webhooks) run.
   runtime.startWorkers();
   const baseUrl = config.baseUrl;
@@ -99,4 +84,38 @@ export async function startStowage(env: Env = {}, options: { pageDir?: string } 
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Tries a port this many times: another process (CI's other leg) may take a free one before we listen. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * A runtime listening on a port that was free a moment before. The port must be in the config
+ * (URLs are signed for it), so it is chosen before listening; when someone else took it
+ * meanwhile (`EADDRINUSE`), the runtime is closed and the next free port tried.
+ */
+async function listening(env: Env, dataDir: string, options: { pageDir?: string }): Promise<{ config: Config; runtime: Runtime }> {
+  for (let attempt = 1; ; attempt++) {
+    const loaded = loadConfig(
+      {
+        STOWAGE_PORT: String(await freePort()),
+        STOWAGE_DATA_DIR: dataDir,
+        STOWAGE_JWT_SECRET: JWT_SECRET,
+        STOWAGE_SIGNING_SECRET: "test-signing-secret-that-is-long-enough-0123",
+        LOG_LEVEL: "silent",
+        ...env,
+      },
+      dataDir,
+      SERVE_SECRETS,
+    );
+    const config = options.pageDir === undefined ? loaded : { ...loaded, uploadPage: { ...loaded.uploadPage, dir: options.pageDir } };
+    const runtime = await createRuntime(config, createLogger(config.logLevel));
+    try {
+      await runtime.listen();
+      return { config, runtime };
+    } catch (error) {
+      await runtime.close();
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
 }
