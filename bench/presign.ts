@@ -77,7 +77,7 @@ interface Writer {
   /** Its CPU a request (µs) in each of those bursts. */
   cpuFull: number[];
   /**
-   * At half of its own peak (the median of its bursts so far), as the goal is set for Stowage: its
+   * At half of its own peak (half the median of its bursts), as the goal is set for Stowage: its
    * runs, its CPU a request, and the bare route's runs at that same rate.
    */
   ownHalf: PacedResult[];
