@@ -64,3 +64,20 @@ export const STORES: readonly [string, () => Promise<OpenedStore>][] = [
     return { store: open(), another: open, exec, rows, drop: () => database.drop(), url };
   }],
 ];
+
+/**
+ * A fresh, migrated store for the enclosing suite: opened before its tests, closed and its
+ * database dropped after them. `use` gets it once it is open (the suite keeps what it needs).
+ */
+export function migratedStore(open: () => Promise<OpenedStore>, use: (opened: OpenedStore) => void): void {
+  let opened: OpenedStore | undefined;
+  before(async () => {
+    opened = await open();
+    await opened.store.migrate();
+    use(opened);
+  });
+  after(async () => {
+    await opened?.store.close();
+    await opened?.drop();
+  });
+}

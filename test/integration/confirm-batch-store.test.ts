@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { OutboxEvent } from "../../src/store/event-store.js";
@@ -7,7 +7,7 @@ import type { QuotaCharge, QuotaUsage } from "../../src/store/quota.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import type { NewUpload } from "../../src/uploads/record.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { STORES } from "../helpers/stores.js";
+import { migratedStore, STORES } from "../helpers/stores.js";
 
 /**
  * Confirms of one event-loop turn share one transaction (KyselyStore's confirm batch), on both
@@ -18,16 +18,8 @@ import { STORES } from "../helpers/stores.js";
 for (const [name, open] of STORES) describe(`confirm batches on ${name}`, () => {
   let store: MetadataStore;
   let another: () => MetadataStore;
-  let drop: () => Promise<void>;
   let url: string | undefined;
-  before(async () => {
-    ({ store, another, drop, url } = await open());
-    await store.migrate();
-  });
-  after(async () => {
-    await store.close();
-    await drop();
-  });
+  migratedStore(open, (opened) => ({ store, another, url } = opened));
 
   const upload = (userId: string, orgId: string, size: number, expiresInMs = 60_000): NewUpload => {
     const id = newUploadId();

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { MetadataStore } from "../../src/store/store.js";
 import type { NewUpload } from "../../src/uploads/record.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { STORES } from "../helpers/stores.js";
+import { migratedStore, STORES } from "../helpers/stores.js";
 
 /** Confirm by object key (GraphQL's `confirmMediaUpload`) finds the caller's own upload by its key, on both databases. */
 
 for (const [name, open] of STORES) describe(`an upload found by its key on ${name}`, () => {
   let store: MetadataStore;
-  let drop: () => Promise<void>;
-  before(async () => {
-    ({ store, drop } = await open());
-    await store.migrate();
-  });
-  after(async () => {
-    await store.close();
-    await drop();
-  });
+  migratedStore(open, (opened) => ({ store } = opened));
 
   const upload = (userId: string, bucket: string, key: string): NewUpload => {
     const id = newUploadId();

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { QuotaCharge } from "../../src/store/quota.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { sourcesOf, TRANSITIONS } from "../../src/uploads/lifecycle.js";
 import type { NewUpload, UploadRecord } from "../../src/uploads/record.js";
 import type { UploadStatus } from "../../src/uploads/status.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { STORES } from "../helpers/stores.js";
+import { migratedStore, STORES } from "../helpers/stores.js";
 
 /**
  * Every allowed move of the state machine through the store, on both databases: the row ends in
@@ -34,16 +34,8 @@ const EVENTS: Record<string, string[]> = {
 
 for (const [name, open] of STORES) describe(`the upload lifecycle in the store on ${name}`, () => {
   let store: MetadataStore;
-  let drop: () => Promise<void>;
   let seen = 0;
-  before(async () => {
-    ({ store, drop } = await open());
-    await store.migrate();
-  });
-  after(async () => {
-    await store.close();
-    await drop();
-  });
+  migratedStore(open, (opened) => ({ store } = opened));
 
   const charge = (userId: string, limit = 1000): QuotaCharge => ({ subject: `user:${userId}`, defaultLimitBytes: limit, maxPending: 50 });
   const fresh = (userId: string, size = 10, expiresInMs = 60_000): NewUpload => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { QuotaCharge } from "../../src/store/quota.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import type { NewUpload } from "../../src/uploads/record.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { STORES } from "../helpers/stores.js";
+import { migratedStore, STORES } from "../helpers/stores.js";
 
 /** The store's quota charge on both databases, for states the HTTP API cannot arrange. */
 
@@ -12,15 +12,7 @@ for (const [name, open] of STORES) describe(`quota charge at confirm on ${name}`
   let store: MetadataStore;
   let another: () => MetadataStore;
   let exec: (sql: string) => Promise<void>;
-  let drop: () => Promise<void>;
-  before(async () => {
-    ({ store, another, exec, drop } = await open());
-    await store.migrate();
-  });
-  after(async () => {
-    await store.close();
-    await drop();
-  });
+  migratedStore(open, (opened) => ({ store, another, exec } = opened));
 
   const upload = (userId: string, size: number): NewUpload => {
     const id = newUploadId();

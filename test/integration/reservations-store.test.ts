@@ -1,25 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { NewUpload } from "../../src/uploads/record.js";
 import type { QuotaCharge } from "../../src/store/quota.js";
 import type { MetadataStore } from "../../src/store/store.js";
 import { newUploadId } from "../../src/uploads/upload-id.js";
-import { STORES } from "../helpers/stores.js";
+import { migratedStore, STORES } from "../helpers/stores.js";
 
 /** Quota reservations in the store itself, on both databases, for states the API cannot arrange. */
 
 for (const [name, open] of STORES) describe(`quota reservations on ${name}`, () => {
   let store: MetadataStore;
   let another: () => MetadataStore;
-  let drop: () => Promise<void>;
-  before(async () => {
-    ({ store, another, drop } = await open());
-    await store.migrate();
-  });
-  after(async () => {
-    await store.close();
-    await drop();
-  });
+  migratedStore(open, (opened) => ({ store, another } = opened));
 
   const upload = (userId: string, size: number, options: { orgId?: string; expiresInMs?: number } = {}): NewUpload => {
     const id = newUploadId();
