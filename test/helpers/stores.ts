@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openStore } from "../../src/store/open.js";
